@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+// data2vec, from scratch, in Swift. The module layout is described in README.md ("Layout").
+import PackageDescription
+
+// `-target-cpu haswell` (AVX2 + FMA, any x86-64 CPU since 2013) vectorizes the element kernels;
+// it is the single largest speed lever for pure-Swift loops (see README, "Speed").
+#if arch(x86_64)
+let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+#else
+let cpuFlags: [SwiftSetting] = []
+#endif
+
+/// Numeric modules are optimized even in debug builds, so `swift test` runs at release speed.
+/// SwiftPM appends this `-O` after its own `-Onone`; the last one wins and `@testable` still works.
+let numericSettings: [SwiftSetting] = cpuFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// Every chapter is an executable `chNN-slug` whose source is `chapters/NN-slug/`.
+func chapter(_ number: String, _ slug: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: "ch\(number)-\(slug)",
+        dependencies: dependencies + ["ChapterKit", argumentParser],
+        path: "chapters/\(number)-\(slug)",
+        swiftSettings: numericSettings)
+}
+
+let package = Package(
+    name: "data2vec-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Autograd", targets: ["Autograd"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "Plot", targets: ["Plot"]),
+        .library(name: "ChapterKit", targets: ["ChapterKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "Autograd", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "Datasets", dependencies: ["Autograd"], swiftSettings: numericSettings),
+        .target(name: "Plot"),
+        .target(name: "ChapterKit", dependencies: ["Autograd", "Plot", argumentParser]),
+
+        chapter("01", "tensors", ["Autograd", "Plot", "COpenBLAS"]),
+        chapter("02", "autograd", ["Autograd", "Plot"]),
+
+        .executableTarget(
+            name: "bench-mlp",
+            dependencies: ["Autograd", "COpenBLAS", argumentParser],
+            path: "benchmarks/mlp-step",
+            swiftSettings: numericSettings),
+
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: numericSettings),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autograd"]),
+        .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "ChapterKitTests", dependencies: ["ChapterKit"]),
+    ])

@@ -1,0 +1,79 @@
+// Every matrix product of the engine goes through OpenBLAS's `cblas_sgemm`:
+//     C <- alpha * op(A) * op(B) + beta * C,   op(X) = X or its transpose,
+// with row-major storage. Hand-written Swift loops reach about a fifth of its speed (chapter 01).
+import COpenBLAS
+import Foundation
+
+public enum BLAS {
+    /// Sets the number of threads OpenBLAS uses for each product (it defaults to the number of cores).
+    public static func setThreadCount(_ count: Int) {
+        precondition(count >= 1, "BLAS.setThreadCount: need at least one thread, got \(count)")
+        openblas_set_num_threads(Int32(count))
+    }
+
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// The kernel family OpenBLAS chose for this CPU at run time (e.g. "Haswell", "Cooperlake").
+    /// The environment variable OPENBLAS_CORETYPE overrides its choice.
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
+    /// Time and work spent inside `cblas_sgemm`, collected only while `isEnabled` (for benchmarks).
+    public struct Profile {
+        public var isEnabled = false
+        public var calls = 0
+        public var seconds = 0.0
+        public var flops = 0.0
+        public init(isEnabled: Bool = false) { self.isEnabled = isEnabled }
+    }
+
+    /// The benchmark executables switch this on; it is process-wide and not synchronized, so
+    /// enable it only in single-threaded programs.
+    nonisolated(unsafe) public static var profile = Profile()
+
+    /// `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`, all row-major.
+    ///
+    /// - Parameters:
+    ///   - transposeA: when true, A is stored as [k, m] and read transposed.
+    ///   - lda, ldb, ldc: the row lengths (leading dimensions) of A, B and C as stored.
+    @inline(__always)
+    public static func sgemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        if k == 0 {  // an empty sum: C <- beta * C (BLAS implementations differ on this case)
+            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
+            return
+        }
+        let start = profile.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        if profile.isEnabled {
+            profile.calls += 1
+            profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            profile.flops += 2 * Double(m) * Double(n) * Double(k)
+        }
+    }
+}
+
+extension BLAS {
+    /// Generic kernel families OpenBLAS falls back to when it does not recognize the CPU.
+    static let genericCores: Set<String> = ["Prescott", "Core2", "Katmai", "Banias", "Northwood", "Atom", "Penryn", "Dunnington"]
+
+    /// A hint when OpenBLAS runs generic SSE kernels on a CPU that has AVX2 (OpenBLAS 0.3.21 does not
+    /// know recent Intel models and falls back to "Prescott", 3-5x slower). Nil when all is well.
+    /// The engine never overrides the environment itself: OPENBLAS_CORETYPE is read when the library loads.
+    public static var kernelAdvice: String? {
+        guard genericCores.contains(coreName),
+              let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+        let suggestion = flags.contains(" avx512f") ? "SkylakeX" : flags.contains(" avx2") ? "Haswell" : nil
+        guard let suggestion else { return nil }
+        return "OpenBLAS chose its generic \(coreName) kernels, but this CPU has \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2"); matrix products would be several times faster with OPENBLAS_CORETYPE=\(suggestion) in the environment."
+    }
+}

@@ -1,0 +1,94 @@
+// The two loops that every elementwise op with broadcasting is made of. Ops pass the per-element
+// arithmetic as a closure literal; these functions are inlined into the op, so the closure is too, and
+// the contiguous case compiles to a plain vectorized loop.
+
+/// `out[i] = f(a[i'], b[i''])` over the broadcast shape of `a` and `b` (i', i'' the broadcast indices).
+@inline(__always)
+func broadcastMap(
+    _ a: Tensor, _ b: Tensor, shape: [Int], _ f: (Float, Float) -> Float
+) -> TensorStorage {
+    let out = TensorStorage(uninitializedCount: shape.reduce(1, *))
+    let o = out.pointer, pa = a.storage.pointer, pb = b.storage.pointer
+    if a.shape == b.shape {  // the common case: one flat loop
+        for i in 0..<out.count { o[i] = f(pa[i], pb[i]) }
+        return out
+    }
+    let strides = [Tensor.contiguousStrides(shape),
+                   Broadcasting.strides(of: a.shape, broadcastTo: shape),
+                   Broadcasting.strides(of: b.shape, broadcastTo: shape)]
+    forEachRow(of: shape, strides: strides) { offsets, steps, n in
+        let o = o + offsets[0], pa = pa + offsets[1], pb = pb + offsets[2]
+        switch (steps[1], steps[2]) {
+        case (1, 1): for i in 0..<n { o[i] = f(pa[i], pb[i]) }
+        case (1, 0): let y = pb[0]; for i in 0..<n { o[i] = f(pa[i], y) }
+        case (0, 1): let x = pa[0]; for i in 0..<n { o[i] = f(x, pb[i]) }
+        default: for i in 0..<n { o[i] = f(pa[i * steps[1]], pb[i * steps[2]]) }
+        }
+    }
+    return out
+}
+
+/// `dest[j] += f(g[i], x[i'], y[i''])` summed over every output index i that maps to dest index j.
+///
+/// This is the backward of broadcasting: an input that was broadcast along an axis receives the *sum*
+/// of the gradients along that axis. `g` is contiguous with `shape`; `dest`, `x` and `y` are read with
+/// broadcast strides for their own shapes. With `overwrite` (a fresh, uninitialized gradient buffer),
+/// `dest` is assigned instead of added to, which saves zero-filling it first.
+@inline(__always)
+func accumulateBroadcast(
+    into dest: UnsafeMutablePointer<Float>, destShape: [Int], shape: [Int], overwrite: Bool = false,
+    g: UnsafePointer<Float>,
+    x: UnsafePointer<Float>, xShape: [Int], y: UnsafePointer<Float>, yShape: [Int],
+    _ f: (_ g: Float, _ x: Float, _ y: Float) -> Float
+) {
+    if destShape == shape && xShape == shape && yShape == shape {
+        let n = shape.reduce(1, *)
+        if overwrite { for i in 0..<n { dest[i] = f(g[i], x[i], y[i]) } } else { for i in 0..<n { dest[i] += f(g[i], x[i], y[i]) } }
+        return
+    }
+    if overwrite { dest.initialize(repeating: 0, count: destShape.reduce(1, *)) }
+    let strides = [Broadcasting.strides(of: destShape, broadcastTo: shape),
+                   Tensor.contiguousStrides(shape),
+                   Broadcasting.strides(of: xShape, broadcastTo: shape),
+                   Broadcasting.strides(of: yShape, broadcastTo: shape)]
+    forEachRow(of: shape, strides: strides) { offsets, steps, n in
+        let d = dest + offsets[0], g = g + offsets[1], x = x + offsets[2], y = y + offsets[3]
+        if steps[0] == 1 && steps[2] == 1 && steps[3] == 1 {
+            for i in 0..<n { d[i] += f(g[i], x[i], y[i]) }
+        } else if steps[0] == 0 {  // reducing along the row: sum first, add once
+            var sum: Float = 0
+            for i in 0..<n { sum += f(g[i], x[i * steps[2]], y[i * steps[3]]) }
+            d[0] += sum
+        } else {
+            for i in 0..<n { d[i * steps[0]] += f(g[i], x[i * steps[2]], y[i * steps[3]]) }
+        }
+    }
+}
+
+extension Tensor {
+    /// The shape of `a op b`, or a stop naming the op and both shapes.
+    static func broadcastShape(_ a: Tensor, _ b: Tensor, op: String) -> [Int] {
+        do { return try Broadcasting.shape(a.shape, b.shape, op: op) } catch { shapeFailure(error) }
+    }
+
+    /// An elementwise op of one tensor: `y = f(x)`, with `dx += g * derivative(x, y)`.
+    @inline(__always)
+    func unary(
+        _ op: String, _ f: (Float) -> Float,
+        derivative: @escaping (_ x: Float, _ y: Float) -> Float
+    ) -> Tensor {
+        let out = TensorStorage(uninitializedCount: count)
+        let x = storage.pointer, o = out.pointer
+        for i in 0..<count { o[i] = f(x[i]) }
+        return .result(op, shape: shape, storage: out, inputs: [self]) { result in
+            let input = result.parents[0]
+            let x = input.storage.pointer, y = result.storage.pointer, g = result.grad!.storage.pointer
+            let (dx, isFresh) = input.gradientBufferForOverwrite()
+            if isFresh {
+                for i in 0..<result.count { dx[i] = g[i] * derivative(x[i], y[i]) }
+            } else {
+                for i in 0..<result.count { dx[i] += g[i] * derivative(x[i], y[i]) }
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// Elementwise functions of one tensor, each with its derivative written next to it.
+// `derivative: { x, y in ... }` receives the input x and the output y = f(x); dx += g * derivative.
+import Foundation
+
+extension Tensor {
+    /// x^2; d/dx = 2x.
+    public func squared() -> Tensor { unary("square", { $0 * $0 }, derivative: { x, _ in 2 * x }) }
+
+    /// sqrt(x); d/dx = 1 / (2 sqrt(x)).
+    public func squareRoot() -> Tensor { unary("sqrt", { $0.squareRoot() }, derivative: { _, y in 0.5 / y }) }
+
+    /// x^p for a constant p; d/dx = p x^(p-1).
+    public func power(_ p: Float) -> Tensor {
+        unary("pow", { powf($0, p) }, derivative: { x, _ in p * powf(x, p - 1) })
+    }
+
+    /// e^x; d/dx = e^x = y.
+    public func exp() -> Tensor { unary("exp", { expf($0) }, derivative: { _, y in y }) }
+
+    /// Natural logarithm; d/dx = 1/x.
+    public func log() -> Tensor { unary("log", { logf($0) }, derivative: { x, _ in 1 / x }) }
+
+    /// |x|; d/dx = sign(x), taken as 0 at 0 (PyTorch's convention).
+    public func abs() -> Tensor {
+        unary("abs", { Swift.abs($0) }, derivative: { x, _ in x > 0 ? 1 : (x < 0 ? -1 : 0) })
+    }
+
+    /// tanh(x); d/dx = 1 - tanh(x)^2.
+    public func tanh() -> Tensor { unary("tanh", { tanhf($0) }, derivative: { _, y in 1 - y * y }) }
+
+    /// 1 / (1 + e^-x), computed without overflow for large |x|; d/dx = y (1 - y).
+    public func sigmoid() -> Tensor {
+        unary("sigmoid", { x in
+            x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+        }, derivative: { _, y in y * (1 - y) })
+    }
+
+    /// max(x, 0); d/dx = 1 where x > 0, else 0.
+    public func relu() -> Tensor {
+        unary("relu", { $0 > 0 ? $0 : 0 }, derivative: { x, _ in x > 0 ? 1 : 0 })
+    }
+
+    /// The two forms of GELU (Hendrycks and Gimpel, 2016). BERT, wav2vec 2.0 and data2vec use the
+    /// exact (erf) form; GPT-2 used the tanh approximation. They differ by less than 1e-3.
+    public enum GELUForm: Sendable { case erf, tanh }
+
+    /// GELU(x) = x Phi(x), Phi the standard normal CDF.
+    /// - `.erf`: x * 0.5 (1 + erf(x / sqrt 2));  d/dx = Phi(x) + x phi(x), phi the normal density.
+    /// - `.tanh`: 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3);
+    ///   d/dx = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2), t = tanh(u).
+    public func gelu(_ form: GELUForm = .erf) -> Tensor {
+        let c: Float = (2 / Float.pi).squareRoot()
+        switch form {
+        case .erf:
+            return unary("gelu-erf", { x in 0.5 * x * (1 + erff(x * 0.70710678118654752)) }, derivative: { x, _ in
+                let cdf = 0.5 * (1 + erff(x * 0.70710678118654752))
+                let density = 0.39894228040143268 * expf(-0.5 * x * x)
+                return cdf + x * density
+            })
+        case .tanh:
+            return unary("gelu-tanh", { x in 0.5 * x * (1 + tanhf(c * (x + 0.044715 * x * x * x))) }, derivative: { x, _ in
+                let t = tanhf(c * (x + 0.044715 * x * x * x))
+                return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * 0.044715 * x * x)
+            })
+        }
+    }
+
+    /// Limits every element to [low, high]; d/dx = 1 inside the interval (bounds included), 0 outside.
+    public func clamped(min low: Float = -.infinity, max high: Float = .infinity) -> Tensor {
+        precondition(low <= high, "clamped: min \(low) is above max \(high)")
+        return unary("clamp", { Swift.min(Swift.max($0, low), high) },
+                     derivative: { x, _ in x >= low && x <= high ? 1 : 0 })
+    }
+}

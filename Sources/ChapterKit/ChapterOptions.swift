@@ -1,0 +1,36 @@
+// The command line every chapter shares.
+import ArgumentParser
+import Foundation
+
+public struct ChapterOptions: ParsableArguments {
+    @Flag(help: "Run a small version in seconds (what CI runs). Figures then go to a temporary folder.")
+    public var quick = false
+
+    @Option(help: "Seed for every random choice (initialization, data order, masks).")
+    public var seed: UInt64 = 0
+
+    @Option(help: "Folder holding the datasets.")
+    public var dataDir = "data"
+
+    @Option(help: "Folder for the figures (default: figures/, or a temporary folder with --quick).")
+    public var figuresDir: String?
+
+    @Option(help: "Threads for OpenBLAS's matrix products (default: one per core).")
+    public var threads: Int?
+
+    public init() {}
+
+    public func validate() throws {
+        if let threads, threads < 1 || threads > 256 {
+            throw ValidationError("--threads must be between 1 and 256, got \(threads)")
+        }
+    }
+
+    /// Where figures are written: `--figures-dir`, else `figures` in full mode, else a temporary folder
+    /// (a quick run must not overwrite the committed full-run figures).
+    public var figuresDirectory: URL {
+        if let figuresDir { return URL(fileURLWithPath: figuresDir) }
+        if quick { return FileManager.default.temporaryDirectory.appendingPathComponent("data2vec-swift-quick-figures") }
+        return URL(fileURLWithPath: "figures")
+    }
+}

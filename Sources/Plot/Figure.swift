@@ -1,0 +1,144 @@
+// A figure: axes settings plus layers (lines, points, a heatmap, bars), rendered by gnuplot.
+//
+//     var figure = Figure(title: "Training loss", xLabel: "step", yLabel: "loss")
+//     figure.add(.line(x: steps, y: losses, title: "train"))
+//     try figure.render(to: "figures/02-loss.png")
+import Foundation
+
+public struct Figure {
+    /// One thing drawn in the axes.
+    public enum Layer {
+        /// A polyline through (x, y).
+        case line(x: [Double], y: [Double], title: String, width: Double = 2)
+        /// Markers at (x, y); `color` indexes gnuplot's default palette (a category, e.g. a digit).
+        case points(x: [Double], y: [Double], title: String, color: Int? = nil, size: Double = 0.6)
+        /// A grid of values drawn as colours: `values[row][column]`, row 0 at `yRange.lowerBound`.
+        case heatmap(values: [[Double]], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>)
+        /// Grouped bars: one group per category, one bar per series.
+        case bars(categories: [String], series: [(title: String, values: [Double])])
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var logScaleX = false
+    public var logScaleY = false
+    public var xRange: ClosedRange<Double>?
+    public var yRange: ClosedRange<Double>?
+    /// Extra gnuplot commands, placed before the plot command (e.g. "set key bottom right").
+    public var extraSettings: [String] = []
+    public var width = 800, height = 500
+    public private(set) var layers: [Layer] = []
+
+    public init(title: String, xLabel: String = "", yLabel: String = "") {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+    }
+
+    public mutating func add(_ layer: Layer) { layers.append(layer) }
+
+    /// Draws the figure to a PNG at `path` (written atomically).
+    public func render(to path: String) throws(PlotError) {
+        try Gnuplot.renderPNG(script(), to: path, width: width, height: height)
+    }
+
+    /// The gnuplot commands for this figure (without terminal and output settings).
+    public func script() throws(PlotError) -> String {
+        guard !layers.isEmpty else { throw .invalidData("the figure '\(title)' has no layers") }
+        var lines = [
+            "set title '\(Gnuplot.quoted(title))'",
+            "set xlabel '\(Gnuplot.quoted(xLabel))'",
+            "set ylabel '\(Gnuplot.quoted(yLabel))'",
+            "set grid",
+            "set key outside right top",
+        ]
+        if logScaleX { lines.append("set logscale x") }
+        if logScaleY { lines.append("set logscale y") }
+        if let xRange { lines.append("set xrange [\(xRange.lowerBound):\(xRange.upperBound)]") }
+        if let yRange { lines.append("set yrange [\(yRange.lowerBound):\(yRange.upperBound)]") }
+        var plots: [String] = []
+        for (index, layer) in layers.enumerated() {
+            let name = "$D\(index)"
+            switch layer {
+            case .line(let x, let y, let title, let width):
+                try lines.append(dataBlock(name, columns: [x, y]))
+                plots.append("\(name) using 1:2 with lines lw \(width) title '\(Gnuplot.quoted(title))'")
+            case .points(let x, let y, let title, let color, let size):
+                try lines.append(dataBlock(name, columns: [x, y]))
+                let colour = color.map { " lc \($0 + 1)" } ?? ""
+                plots.append("\(name) using 1:2 with points pt 7 ps \(size)\(colour) title '\(Gnuplot.quoted(title))'")
+            case .heatmap(let values, let xRange, let yRange):
+                guard let columns = values.first?.count, columns > 1, values.count > 1, values.allSatisfy({ $0.count == columns }) else {
+                    throw .invalidData("a heatmap needs a rectangular grid of at least 2 x 2 values")
+                }
+                var rows: [String] = []
+                for (r, row) in values.enumerated() {
+                    let y = yRange.lowerBound + (yRange.upperBound - yRange.lowerBound) * Double(r) / Double(values.count - 1)
+                    for (c, value) in row.enumerated() {
+                        let x = xRange.lowerBound + (xRange.upperBound - xRange.lowerBound) * Double(c) / Double(columns - 1)
+                        rows.append("\(x) \(y) \(finite(value))")
+                    }
+                }
+                lines.append("\(name) << EOD\n\(rows.joined(separator: "\n"))\nEOD")
+                lines.append("set palette defined (0 '#2166ac', 0.5 '#f7f7f7', 1 '#b2182b')")
+                plots.append("\(name) using 1:2:3 with image notitle")
+            case .bars(let categories, let series):
+                guard series.allSatisfy({ $0.values.count == categories.count }) else {
+                    throw .invalidData("every bar series needs one value per category (\(categories.count))")
+                }
+                let rows = categories.indices.map { i in
+                    "\"\(categories[i])\" " + series.map { finite($0.values[i]) }.joined(separator: " ")
+                }
+                lines.append("\(name) << EOD\n\(rows.joined(separator: "\n"))\nEOD")
+                lines += ["set style data histogram", "set style histogram cluster gap 1", "set style fill solid 0.8 border -1",
+                          "set boxwidth 0.9"]
+                for (s, bar) in series.enumerated() {
+                    let xtic = s == 0 ? ":xtic(1)" : ""
+                    plots.append("\(name) using \(s + 2)\(xtic) title '\(Gnuplot.quoted(bar.title))'")
+                }
+            }
+        }
+        lines += extraSettings
+        lines.append("plot " + plots.joined(separator: ", \\\n     "))
+        return lines.joined(separator: "\n")
+    }
+
+    /// An inline data block with one row per point.
+    func dataBlock(_ name: String, columns: [[Double]]) throws(PlotError) -> String {
+        guard let n = columns.first?.count, columns.allSatisfy({ $0.count == n }) else {
+            throw .invalidData("the columns of \(name) differ in length: \(columns.map(\.count))")
+        }
+        let rows = (0..<n).map { i in columns.map { finite($0[i]) }.joined(separator: " ") }
+        return "\(name) << EOD\n\(rows.joined(separator: "\n"))\nEOD"
+    }
+}
+
+/// A number as gnuplot reads it; NaN and infinities become "NaN" (gnuplot skips such points).
+func finite(_ value: Double) -> String { value.isFinite ? "\(value)" : "NaN" }
+
+public enum ImageGrid {
+    /// Draws grayscale images (each `width * height` values, row-major, any range) in a grid with
+    /// `columns` columns and an optional title per image. Used for masked MNIST examples.
+    public static func render(
+        _ images: [[Float]], width: Int, height: Int, columns: Int, titles: [String]? = nil,
+        title: String = "", to path: String, cellSize: Int = 160
+    ) throws(PlotError) {
+        guard !images.isEmpty, images.allSatisfy({ $0.count == width * height }) else {
+            throw .invalidData("every image needs \(width) x \(height) values")
+        }
+        let rows = (images.count + columns - 1) / columns
+        var lines = ["set multiplot layout \(rows),\(columns) title '\(Gnuplot.quoted(title))'",
+                     "unset key", "unset tics", "unset colorbox", "set palette gray", "set size ratio -1",
+                     "set yrange [] reverse", "set margins 1,1,1,2"]
+        for (i, image) in images.enumerated() {
+            let name = "$I\(i)"
+            let matrix = (0..<height).map { r in (0..<width).map { "\(image[r * width + $0])" }.joined(separator: " ") }
+            lines.append("\(name) << EOD\n\(matrix.joined(separator: "\n"))\nEOD")
+            lines.append("set title '\(Gnuplot.quoted(titles?[i] ?? ""))'")
+            lines.append("plot \(name) matrix with image")
+        }
+        lines.append("unset multiplot")
+        try Gnuplot.renderPNG(lines.joined(separator: "\n"), to: path, width: columns * cellSize, height: rows * cellSize + 40)
+    }
+}

@@ -1,0 +1,130 @@
+// Invariants of the graph: accumulation, no-grad scopes, detach, memory.
+import Autograd
+import Testing
+
+@Suite("Autograd graph")
+struct GraphTests {
+    @Test func gradientsAccumulateAcrossBackwardCallsUntilZeroed() {
+        let x = Tensor([1, 2], requiresGradient: true)
+        (x * 3).sum().backward()
+        (x * 3).sum().backward()
+        #expect(x.grad!.scalars == [6, 6])
+        x.zeroGradient()
+        (x * 3).sum().backward()
+        #expect(x.grad!.scalars == [3, 3])
+    }
+
+    @Test func noGraphIsRecordedWithoutGradients() {
+        let w = Tensor([1, 2], requiresGradient: true)
+        let y = Tensor.withoutGradients { (w * 2).sum() }
+        #expect(!y.requiresGradient)
+        #expect(y.isLeaf)
+        // Recording is back on outside the scope.
+        #expect((w * 2).sum().requiresGradient)
+    }
+
+    @Test func detachedStopsGradients() {
+        let x = Tensor([2], requiresGradient: true)
+        let y = x * x.detached()  // d/dx = x.detached() = 2, not 2x = 4
+        y.sum().backward()
+        #expect(x.grad!.scalars == [2])
+    }
+
+    @Test func tensorUsedOnManyPathsGetsTheSumOfTheirGradients() {
+        // f = x*y + x, d f/dx = y + 1
+        let x = Tensor([3], requiresGradient: true), y = Tensor([5], requiresGradient: true)
+        (x * y + x).sum().backward()
+        #expect(x.grad!.scalars == [6])
+        #expect(y.grad!.scalars == [3])
+    }
+
+    @Test func backwardReleasesTheGraph() {
+        // After backward, no intermediate tensor is kept alive by the graph: a weak reference to an
+        // intermediate result dies with the last strong one (no retain cycle through backward closures).
+        let x = Tensor([1, 2, 3], requiresGradient: true)
+        weak var intermediate: Tensor?
+        do {
+            let h = (x * 2).tanh()
+            intermediate = h
+            h.sum().backward()
+        }
+        #expect(intermediate == nil)
+        #expect(x.grad != nil)
+    }
+
+    @Test func unusedGraphIsFreedWithoutBackward() {
+        let x = Tensor([1, 2, 3], requiresGradient: true)
+        weak var loss: Tensor?
+        do {
+            let l = ((x * x).exp() + x).sum()
+            loss = l
+        }
+        #expect(loss == nil)
+    }
+
+    @Test func deepChainDoesNotOverflowTheStack() {
+        // The topological sort is iterative: 20,000 chained ops are fine.
+        let x = Tensor([1], requiresGradient: true)
+        var y = x
+        for _ in 0..<20_000 { y = y * 1.0 }
+        y.sum().backward()
+        #expect(x.grad!.scalars == [1])
+    }
+
+    @Test func shapeErrorsNameTheOpAndBothShapes() throws {
+        #expect(throws: ShapeError("add: shapes [2, 3] and [4] cannot be broadcast together (axis 1 from the left of the aligned shapes: 3 vs 4)")) {
+            try Broadcasting.shape([2, 3], [4], op: "add")
+        }
+        #expect(try Broadcasting.shape([2, 1, 5], [3, 1], op: "add") == [2, 3, 5])
+        #expect(try Broadcasting.shape([], [4, 2], op: "add") == [4, 2])
+    }
+
+    @Test func mismatchedMatmulStopsWithAMessage() async {
+        await #expect(processExitsWith: .failure) {
+            _ = Tensor.matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))
+        }
+    }
+}
+
+@Suite("Random numbers")
+struct RandomTests {
+    @Test func sameSeedSameNumbers() {
+        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42), c = RandomGenerator(seed: 43)
+        let first = (0..<5).map { _ in a.next() }
+        #expect(first == (0..<5).map { _ in b.next() })
+        #expect(first != (0..<5).map { _ in c.next() })
+        var r1 = RandomGenerator(seed: 1), r2 = RandomGenerator(seed: 1)
+        #expect(Tensor.normal([10], using: &r1).scalars == Tensor.normal([10], using: &r2).scalars)
+    }
+
+    @Test func distributionsHaveTheirMoments() {
+        var rng = RandomGenerator(seed: 0)
+        let n = 200_000
+        let normals = (0..<n).map { _ in Double(rng.normal()) }
+        let mean = normals.reduce(0, +) / Double(n)
+        let variance = normals.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n)
+        // Standard errors: mean 1/sqrt(n) = 0.0022, variance sqrt(2/n) = 0.0032; allow about 4 of them.
+        #expect(Swift.abs(mean) < 0.01 && Swift.abs(variance - 1) < 0.015)
+        let uniforms = (0..<n).map { _ in rng.uniform() }
+        #expect(uniforms.allSatisfy { $0 >= 0 && $0 < 1 })
+        #expect(Swift.abs(uniforms.reduce(0, +) / Float(n) - 0.5) < 0.005)
+    }
+
+    @Test func truncatedNormalStaysInBounds() {
+        var rng = RandomGenerator(seed: 5)
+        let t = Tensor.truncatedNormal([10_000], std: 1, low: -2, high: 2, using: &rng)
+        #expect(t.scalars.allSatisfy { $0 >= -2 && $0 <= 2 })
+        #expect(t.scalars.contains { $0 < -1.9 } && t.scalars.contains { $0 > 1.9 })
+    }
+
+    @Test func chooseGivesDistinctValuesAndPermutationIsComplete() {
+        var rng = RandomGenerator(seed: 9)
+        let chosen = rng.choose(30, from: 50)
+        #expect(Set(chosen).count == 30 && chosen.allSatisfy { (0..<50).contains($0) })
+        #expect(rng.permutation(100).sorted() == Array(0..<100))
+        // Every value is chosen about equally often: 20,000 draws of 1 from 4.
+        var counts = [0, 0, 0, 0]
+        for _ in 0..<20_000 { counts[rng.choose(1, from: 4)[0]] += 1 }
+        #expect(counts.allSatisfy { Swift.abs($0 - 5000) < 300 })
+    }
+}

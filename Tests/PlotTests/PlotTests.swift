@@ -1,0 +1,56 @@
+// Figures: the generated gnuplot script, and real PNGs when gnuplot is installed.
+import Foundation
+@testable import Plot
+import Testing
+
+@Suite("Plot")
+struct PlotTests {
+    func lineFigure() -> Figure {
+        var figure = Figure(title: "it's a test", xLabel: "step", yLabel: "loss")
+        figure.add(.line(x: [1, 2, 3], y: [3, 2, .nan], title: "train"))
+        figure.add(.points(x: [1], y: [1], title: "marker", color: 3))
+        return figure
+    }
+
+    @Test func scriptHoldsDataBlocksAndQuotedTitles() throws {
+        let script = try lineFigure().script()
+        #expect(script.contains("set title 'it''s a test'"))
+        #expect(script.contains("$D0 << EOD\n1.0 3.0\n2.0 2.0\n3.0 NaN\nEOD"))
+        #expect(script.contains("plot $D0 using 1:2 with lines"))
+        #expect(script.contains("lc 4"))
+    }
+
+    @Test func badDataIsAnErrorNotACrash() {
+        var figure = Figure(title: "bad")
+        figure.add(.line(x: [1, 2], y: [1], title: "mismatched"))
+        #expect(throws: PlotError.self) { try figure.script() }
+        #expect(throws: PlotError.self) { try Figure(title: "empty").script() }
+        var heatmap = Figure(title: "ragged")
+        heatmap.add(.heatmap(values: [[1, 2], [3]], xRange: 0...1, yRange: 0...1))
+        #expect(throws: PlotError.self) { try heatmap.script() }
+    }
+
+    @Test(.enabled(if: Gnuplot.isAvailable, "needs gnuplot"))
+    func writesAPNGAtomically() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("plot-tests-\(UUID().uuidString)")
+        let path = folder.appendingPathComponent("line.png").path
+        try lineFigure().render(to: path)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])  // the PNG signature
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["line.png"])  // no temporary left
+        var bars = Figure(title: "bars")
+        bars.add(.bars(categories: ["a", "b"], series: [("x", [1, 2]), ("y", [2, 1])]))
+        try bars.render(to: folder.appendingPathComponent("bars.png").path)
+        try ImageGrid.render([[Float](repeating: 0.5, count: 16), (0..<16).map(Float.init)], width: 4, height: 4, columns: 2,
+                             titles: ["flat", "ramp"], to: folder.appendingPathComponent("grid.png").path)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["bars.png", "grid.png", "line.png"])
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    @Test(.enabled(if: Gnuplot.isAvailable, "needs gnuplot"))
+    func aFailingScriptLeavesNoFile() {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("plot-fail-\(UUID().uuidString).png").path
+        #expect(throws: PlotError.self) { try Gnuplot.renderPNG("plot $NOSUCHBLOCK using 1:2", to: path) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+}

@@ -1,0 +1,4 @@
+// Chapter 01: tensors. Run: swift run -c release ch01-tensors [--quick]
+// main.swift only parses the command line; the chapter is in Tensors.swift (see README, "Speed":
+// closures written at the top level of main.swift run main-actor checks on every call).
+Chapter01.main()

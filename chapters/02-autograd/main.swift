@@ -1,0 +1,3 @@
+// Chapter 02: automatic differentiation. Run: swift run -c release ch02-autograd [--quick]
+// The chapter is in Autograd.swift and TwoMoons.swift; main.swift only parses the command line.
+Chapter02.main()
