@@ -51,7 +51,7 @@ public struct Figure {
             "set xlabel '\(Gnuplot.quoted(xLabel))'",
             "set ylabel '\(Gnuplot.quoted(yLabel))'",
             "set grid",
-            "set key outside right top",
+            "set key below",
         ]
         if logScaleX { lines.append("set logscale x") }
         if logScaleY { lines.append("set logscale y") }

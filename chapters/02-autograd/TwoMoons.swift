@@ -115,7 +115,11 @@ func trainTwoMoons(_ chapter: Chapter) throws {
 
     chapter.figure("02-loss.png") { path throws(PlotError) in
         var figure = Figure(title: "Two moons: training loss (batch \(batchSize))", xLabel: "step", yLabel: "cross-entropy")
-        figure.add(.line(x: losses.indices.map { Double($0 + 1) }, y: losses, title: "loss", width: 1))
+        let steps = losses.indices.map { Double($0 + 1) }
+        figure.add(.line(x: steps, y: losses, title: "loss of each batch", width: 1))
+        // The mean of the last 50 batches: the trend under the batch-to-batch noise.
+        let smoothed = losses.indices.map { i in losses[max(0, i - 49)...i].reduce(0, +) / Double(i - max(0, i - 49) + 1) }
+        figure.add(.line(x: steps, y: smoothed, title: "mean of the last 50", width: 3))
         figure.logScaleY = true
         try figure.render(to: path)
     }
