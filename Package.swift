@@ -31,6 +31,8 @@ let package = Package(
     products: [
         .library(name: "Autograd", targets: ["Autograd"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Plot", targets: ["Plot"]),
         .library(name: "ChapterKit", targets: ["ChapterKit"]),
     ],
@@ -43,6 +45,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Autograd", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "NN", dependencies: ["Autograd"], swiftSettings: numericSettings),
+        .target(name: "Optim", dependencies: ["Autograd", "NN"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Plot"),
         .target(name: "ChapterKit", dependencies: ["Autograd", "Plot", argumentParser]),
@@ -57,6 +61,8 @@ let package = Package(
             swiftSettings: numericSettings),
 
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: numericSettings),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], swiftSettings: numericSettings),
+        .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autograd"]),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ChapterKitTests", dependencies: ["ChapterKit"]),

@@ -1,0 +1,127 @@
+// Optimizers: SGD with momentum and AdamW, over parameter groups.
+import Foundation
+//
+// A parameter group is a set of tensors that share a weight decay (and a learning-rate scale).
+// Transformers are trained with decay on weight matrices only: biases, LayerNorm scales and position
+// embeddings are not pulled toward zero (`ParameterGroup.standard(_:weightDecay:)`).
+import Autograd
+import NN
+
+public struct ParameterGroup {
+    public var parameters: [Tensor]
+    public var weightDecay: Float
+    public var learningRateScale: Float
+
+    public init(_ parameters: [Tensor], weightDecay: Float = 0, learningRateScale: Float = 1) {
+        self.parameters = parameters
+        self.weightDecay = weightDecay
+        self.learningRateScale = learningRateScale
+    }
+
+    /// Two groups: decay for weight matrices (rank >= 2), none for biases, norms and anything whose name
+    /// says it is a position embedding (the nanoGPT/BEiT rule, stated by name and rank).
+    public static func standard(_ named: [(name: String, tensor: Tensor)], weightDecay: Float) -> [ParameterGroup] {
+        let exempt = { (name: String, t: Tensor) in t.rank < 2 || name.lowercased().contains("position") || name.lowercased().contains("norm") }
+        return [ParameterGroup(named.filter { !exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: weightDecay),
+                ParameterGroup(named.filter { exempt($0.name, $0.tensor) }.map(\.tensor), weightDecay: 0)]
+    }
+}
+
+public protocol Optimizer: AnyObject {
+    var groups: [ParameterGroup] { get }
+    /// The learning rate of the next step (set it from a schedule before each step).
+    var learningRate: Float { get set }
+    /// Updates every parameter that has a gradient.
+    func step()
+}
+
+extension Optimizer {
+    /// Forgets the gradients of every parameter.
+    public func zeroGradients() { for group in groups { for p in group.parameters { p.zeroGradient() } } }
+}
+
+/// SGD with momentum (PyTorch's form): v <- mu v + (g + wd p);  p <- p - lr v.
+public final class SGD: Optimizer {
+    public let groups: [ParameterGroup]
+    public var learningRate: Float
+    public let momentum: Float
+    private var velocities: [ObjectIdentifier: Tensor] = [:]
+
+    public init(_ groups: [ParameterGroup], learningRate: Float, momentum: Float = 0) {
+        self.groups = groups
+        self.learningRate = learningRate
+        self.momentum = momentum
+    }
+
+    public func step() {
+        for group in groups {
+            let lr = learningRate * group.learningRateScale, wd = group.weightDecay
+            for p in group.parameters {
+                guard let grad = p.grad else { continue }
+                let velocity = velocities[ObjectIdentifier(p), default: Tensor.zeros(p.shape)]
+                velocities[ObjectIdentifier(p)] = velocity
+                let pp = p.storage.pointer, g = grad.storage.pointer, v = velocity.storage.pointer
+                for i in 0..<p.count {
+                    v[i] = momentum * v[i] + g[i] + wd * pp[i]
+                    pp[i] -= lr * v[i]
+                }
+            }
+        }
+    }
+}
+
+/// AdamW (Loshchilov and Hutter, 2019): Adam with weight decay applied to the weights directly
+/// ("decoupled"), not through the gradient. With t the step number, exactly as PyTorch's AdamW:
+///     p <- p (1 - lr wd)
+///     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
+///     p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+public final class AdamW: Optimizer {
+    public let groups: [ParameterGroup]
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, epsilon: Float
+    public private(set) var stepCount = 0
+    private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
+
+    public init(_ groups: [ParameterGroup], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
+        self.groups = groups
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+    }
+
+    public func step() {
+        stepCount += 1
+        let correction1 = 1 - powf(beta1, Float(stepCount)), correction2 = 1 - powf(beta2, Float(stepCount))
+        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        for group in groups {
+            let lr = learningRate * group.learningRateScale, decay = 1 - lr * group.weightDecay
+            for p in group.parameters {
+                guard let grad = p.grad else { continue }
+                let state = moments[ObjectIdentifier(p)] ?? (Tensor.zeros(p.shape), Tensor.zeros(p.shape))
+                moments[ObjectIdentifier(p)] = state
+                let pp = p.storage.pointer, g = grad.storage.pointer, m = state.m.storage.pointer, v = state.v.storage.pointer
+                for i in 0..<p.count {
+                    pp[i] *= decay
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    pp[i] -= lr * (m[i] / correction1) / ((v[i] / correction2).squareRoot() + eps)
+                }
+            }
+        }
+    }
+}
+
+/// Scales all gradients so that their global L2 norm is at most `maxNorm` (PyTorch's
+/// `clip_grad_norm_`). Returns the norm before clipping.
+@discardableResult
+public func clipGradientNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
+    var sumOfSquares: Double = 0
+    for p in parameters { if let g = p.grad { for i in 0..<g.count { sumOfSquares += Double(g.storage.pointer[i] * g.storage.pointer[i]) } } }
+    let norm = Float(sumOfSquares.squareRoot())
+    if norm > maxNorm {
+        let scale = maxNorm / (norm + 1e-6)
+        for p in parameters { if let g = p.grad { for i in 0..<g.count { g.storage.pointer[i] *= scale } } }
+    }
+    return norm
+}

@@ -1,0 +1,85 @@
+// Layers against PyTorch: the same weights and inputs must give the same outputs and gradients.
+import Autograd
+import Foundation
+@testable import NN
+import Testing
+
+@Suite("PyTorch fixtures")
+struct FixtureTests {
+    /// Copies fixture parameters into a module by name (and checks that every name exists).
+    func load(_ parameters: [String: Tensor], into module: any Module) {
+        let named = Dictionary(uniqueKeysWithValues: module.namedParameters.map { ($0.name, $0.tensor) })
+        for (name, value) in parameters {
+            guard let target = named[name], target.shape == value.shape else { Issue.record("no parameter \(name) \(value.shape)"); continue }
+            target.storage.pointer.update(from: value.storage.pointer, count: value.count)
+        }
+    }
+
+    @Test func linear() throws {
+        let f = try Fixtures.load("linear")
+        var rng = RandomGenerator(seed: 0)
+        let layer = Linear(4, 5, using: &rng)
+        load(["weight": f.tensor("weight"), "bias": f.tensor("bias")], into: layer)
+        let x = f.leaf("x")
+        let y = layer(x)
+        #expect(maxError(y, f.tensor("y")) < Tolerance.forward)
+        (y * f.tensor("r")).sum().backward()
+        #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
+        #expect(maxError(layer.weight.grad!, f.tensor("dweight")) < Tolerance.gradient)
+        #expect(maxError(layer.bias!.grad!, f.tensor("dbias")) < Tolerance.gradient)
+    }
+
+    @Test func layerNorm() throws {
+        let f = try Fixtures.load("layer_norm")
+        let norm = LayerNorm(6)
+        load(["weight": f.tensor("weight"), "bias": f.tensor("bias")], into: norm)
+        let x = f.leaf("x")
+        let y = norm(x)
+        #expect(maxError(y, f.tensor("y")) < Tolerance.forward)
+        (y * f.tensor("r")).sum().backward()
+        #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
+        #expect(maxError(norm.weight!.grad!, f.tensor("dweight")) < Tolerance.gradient)
+        #expect(maxError(norm.bias!.grad!, f.tensor("dbias")) < Tolerance.gradient)
+    }
+
+    @Test func attentionWithPadding() throws {
+        let f = try Fixtures.load("attention")
+        var rng = RandomGenerator(seed: 0)
+        let attention = MultiHeadSelfAttention(dimension: 8, headCount: 2, using: &rng)
+        load(f.group("params"), into: attention)
+        let x = f.leaf("x")
+        let (y, weights) = attention(x, keyPaddingMask: f.tensor("padding"), returnWeights: true)
+        #expect(maxError(y, f.tensor("y")) < Tolerance.forward)
+        #expect(maxError(weights!, f.tensor("weights")) < Tolerance.forward)
+        (y * f.tensor("r")).sum().backward()
+        #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
+        let grads = f.group("grads")
+        for (name, p) in attention.namedParameters { #expect(maxError(p.grad!, grads[name]!) < Tolerance.gradient, "\(name)") }
+    }
+
+    @Test(arguments: [LayerNormPlacement.postLN, .preLN])
+    func transformerBlock(_ placement: LayerNormPlacement) throws {
+        let f = try Fixtures.load(placement == .postLN ? "block_postLN" : "block_preLN")
+        var rng = RandomGenerator(seed: 0)
+        let block = TransformerBlock(dimension: 8, headCount: 2, feedForwardDimension: 16, placement: placement, using: &rng)
+        load(f.group("params"), into: block)
+        let x = f.leaf("x")
+        let out = block(x, keyPaddingMask: f.tensor("padding"))
+        #expect(maxError(out.selfAttention, f.tensor("selfAttention")) < Tolerance.forward)
+        #expect(maxError(out.feedForward, f.tensor("feedForward")) < Tolerance.forward)
+        #expect(maxError(out.output, f.tensor("output")) < Tolerance.forward)
+        (out.output * f.tensor("r")).sum().backward()
+        #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
+        let grads = f.group("grads")
+        for (name, p) in block.namedParameters { #expect(maxError(p.grad!, grads[name]!) < Tolerance.gradient, "\(name)") }
+    }
+
+    @Test func smoothL1() throws {
+        let f = try Fixtures.load("smooth_l1")
+        let prediction = f.leaf("prediction")
+        let loss = Loss.smoothL1(prediction, f.tensor("target"), beta: f.number("beta"))
+        #expect(abs(loss.item - f.number("loss")) < Tolerance.forward)
+        loss.backward()
+        #expect(maxError(prediction.grad!, f.tensor("dprediction")) < Tolerance.gradient)
+    }
+}
