@@ -53,6 +53,7 @@ let package = Package(
 
         chapter("01", "tensors", ["Autograd", "Plot", "COpenBLAS"]),
         chapter("02", "autograd", ["Autograd", "Plot"]),
+        chapter("03", "transformer", ["Autograd", "NN", "Optim", "Datasets", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",

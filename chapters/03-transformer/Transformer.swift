@@ -1,0 +1,111 @@
+// # Chapter 03: the Transformer encoder, piece by piece
+//
+// What you will learn
+//   1. self-attention: every position mixes the others with weights softmax(QK^T / sqrt(dh));
+//      a key padding mask removes positions from that mix;
+//   2. LayerNorm and GELU, the two nonlinear pieces around it;
+//   3. pre-LN vs post-LN blocks, and what each hands to the next block (data2vec reads inside blocks);
+//   4. a tiny Transformer trained to reverse strings of digits, its attention maps, and a checkpoint.
+// Prerequisites: chapters 01-02. Run: `swift run -c release ch03-transformer` (`--quick`: seconds).
+// Letters for shapes: B batch, T positions, D model width, H heads, dh = D / H, F the FFN's hidden size.
+import ArgumentParser
+import Autograd
+import ChapterKit
+import Foundation
+import NN
+import Plot
+
+struct Chapter03: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ch03-transformer", abstract: "Attention, blocks, a tiny Transformer.")
+    @OptionGroup var options: ChapterOptions
+
+    func run() throws {
+        let chapter = Chapter(number: 3, title: "The Transformer encoder, piece by piece", options: options)
+        attentionByHand(chapter)
+        normalizationAndActivation(chapter)
+        placements(chapter)
+        try reversalTask(chapter)
+        chapter.section("Summary")
+        chapter.say("""
+            A Transformer block is attention (mixing positions) plus a feed-forward network (transforming each \
+            position), each wrapped in a residual connection and a LayerNorm. Where the LayerNorm sits decides \
+            what flows between blocks: a normalized stream (post-LN, data2vec's speech and text models) or a \
+            growing residual sum (pre-LN, its vision model). data2vec's targets are read from inside these \
+            blocks, which is why `TransformerBlock` returns its sub-layer outputs.
+            Exercises: (1) train the reversal model without position embeddings and explain the accuracy you \
+            get; (2) use 1 head instead of 4 and look at the attention maps; (3) raise the learning rate to 1e-2 \
+            for both placements and compare how they fail. Tests/NNTests checks every layer against PyTorch.
+            """)
+        try chapter.finish()
+    }
+}
+
+func attentionByHand(_ chapter: Chapter) {
+    chapter.section("1. Self-attention")
+    chapter.say("""
+        Each position t asks a question (query q_t), offers a label (key k_t) and a message (value v_t), all \
+        linear maps of its input. Position t receives the average of all messages weighted by \
+        softmax_s(q_t . k_s / sqrt(dh)): the more a key matches the query, the more its value counts. With H \
+        heads this happens H times in parallel on slices of size dh = D / H, and an output projection mixes them. \
+        A key padding mask sets the scores of padded keys to -infinity, so they get weight exactly 0.
+        """)
+    var rng = RandomGenerator(seed: chapter.options.seed)
+    let attention = MultiHeadSelfAttention(dimension: 8, headCount: 2, using: &rng)
+    let x = Tensor.normal([1, 4, 8], using: &rng)
+    let (_, weights) = attention(x, keyPaddingMask: Tensor(shape: [1, 4], [0, 0, 0, 1]), returnWeights: true)
+    let w = weights!
+    print("  attention weights of head 0 (rows: queries, columns: keys; key 3 is padding):")
+    for q in 0..<4 { print("    " + (0..<4).map { String(format: "%.3f", w[0, 0, q, $0]) }.joined(separator: "  ")) }
+    let rowsSumToOne = (0..<2).allSatisfy { h in (0..<4).allSatisfy { q in abs((0..<4).map { w[0, h, q, $0] }.reduce(0, +) - 1) < 1e-5 } }
+    chapter.check(rowsSumToOne, "every row of attention weights sums to 1")
+    chapter.check((0..<2).allSatisfy { h in (0..<4).allSatisfy { w[0, h, $0, 3] == 0 } }, "no query attends to the padded key")
+}
+
+func normalizationAndActivation(_ chapter: Chapter) {
+    chapter.section("2. LayerNorm and GELU")
+    chapter.say("""
+        LayerNorm rescales each position's D features to mean 0 and variance 1 (biased variance, eps 1e-5 \
+        inside the root, as PyTorch), then applies a learned scale and shift. GELU(x) = x Phi(x) weights its \
+        input by the probability that a standard normal is below it: smooth where ReLU has a corner, and \
+        slightly negative for small negative inputs.
+        """)
+    let x = Tensor(shape: [1, 4], [1, 2, 3, 10])
+    let y = LayerNorm(4)(x)
+    print("  LayerNorm([1, 2, 3, 10]) = \(y.scalars.map { String(format: "%.4f", $0) })")
+    chapter.check(abs(y.mean().item) < 1e-6 && abs(y.variance().item - 1) < 1e-3, "LayerNorm output has mean 0 and variance 1 (up to eps)")
+    let inputs = Tensor([-3, -1, -0.5, 0, 0.5, 1, 3])
+    print("  x        " + inputs.scalars.map { String(format: "%7.3f", $0) }.joined())
+    print("  GELU(x)  " + inputs.gelu().scalars.map { String(format: "%7.3f", $0) }.joined())
+    print("  ReLU(x)  " + inputs.relu().scalars.map { String(format: "%7.3f", $0) }.joined())
+    chapter.check(inputs.gelu()[1] < 0 && inputs.gelu()[6] > 2.99, "GELU dips below 0 for negative inputs and approaches x for large ones")
+}
+
+func placements(_ chapter: Chapter) {
+    chapter.section("3. Pre-LN and post-LN blocks")
+    chapter.say("""
+        post-LN:  x = LN1(x + Attn(x));      f = FFN(x);       x = LN2(x + f)
+        pre-LN:   x = x + Attn(LN1(x));      f = FFN(LN2(x));  x = x + f
+        In post-LN every block hands on a normalized stream. In pre-LN the stream is a running sum: each block \
+        adds to it and nothing rescales it until the final LayerNorm, so its scale grows with depth. We push \
+        random inputs through 8 freshly initialized blocks of each kind and print the standard deviation of \
+        each block's output.
+        """)
+    var rng = RandomGenerator(seed: chapter.options.seed &+ 3)
+    let x = Tensor.normal([4, 16, 32], using: &rng)
+    var scales: [LayerNormPlacement: [Float]] = [:]
+    for placement in LayerNormPlacement.allCases {
+        let encoder = TransformerEncoder(blockCount: 8, dimension: 32, headCount: 4, feedForwardDimension: 128,
+                                         placement: placement, initializer: .normal(std: 0.2), using: &rng)
+        let records = Tensor.withoutGradients { encoder(x, recordBlocks: true).blocks }
+        scales[placement] = records.map { $0.output.variance().item.squareRoot() }
+        print("  \(placement.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) block output std: "
+              + scales[placement]!.map { String(format: "%.2f", $0) }.joined(separator: " "))
+    }
+    chapter.check(scales[.postLN]!.allSatisfy { abs($0 - 1) < 0.05 }, "post-LN blocks all output unit-scale features")
+    chapter.check(scales[.preLN]!.last! > 1.5 * scales[.preLN]!.first!, "the pre-LN residual stream grows with depth")
+    chapter.say("""
+        Each block also reports its sub-layer outputs (BlockOutputs): the attention output, the FFN output \
+        before the last residual add, and the end of the block. data2vec's teachers average the top K blocks' \
+        FFN outputs (speech, text) or block ends (vision code); chapter 04 builds its targets from these records.
+        """)
+}

@@ -1,0 +1,3 @@
+// Chapter 03: the Transformer. Run: swift run -c release ch03-transformer [--quick]
+// The chapter is in Transformer.swift and Reversal.swift; main.swift only parses the command line.
+Chapter03.main()
