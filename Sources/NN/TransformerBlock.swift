@@ -25,6 +25,13 @@ public struct BlockOutputs {
     public let output: Tensor
     /// Attention weights [B, H, T, T], when asked for.
     public let attentionWeights: Tensor?
+
+    public init(selfAttention: Tensor, feedForward: Tensor, output: Tensor, attentionWeights: Tensor?) {
+        self.selfAttention = selfAttention
+        self.feedForward = feedForward
+        self.output = output
+        self.attentionWeights = attentionWeights
+    }
 }
 
 public final class TransformerBlock: Module {

@@ -23,8 +23,8 @@ struct ChapterKitTests {
         let chapter = Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick"]))
         chapter.check(true, "true claim")
         #expect(throws: Never.self) { try chapter.finish() }
-        chapter.check(false, "false claim")
-        #expect(chapter.failedClaims == ["false claim"])
+        chapter.check(false, "a deliberately false claim (this [FAILED] line is expected)")
+        #expect(chapter.failedClaims == ["a deliberately false claim (this [FAILED] line is expected)"])
         #expect(throws: (any Error).self) { try chapter.finish() }
     }
 

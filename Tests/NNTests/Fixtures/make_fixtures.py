@@ -118,6 +118,26 @@ loss = F.smooth_l1_loss(a, b, beta=2.0)
 loss.backward()
 cases["smooth_l1"] = {"prediction": t(a), "target": t(b), "loss": float(loss.detach()), "dprediction": t(a.grad), "beta": 2.0}
 
+# --- data2vec targets (spec A.6-A.7): top K = 2 of 3 blocks, computed as fairseq does ---------------
+torch.manual_seed(5)
+layers = [torch.randn(2, 5, 4) * (i + 1) + i for i in range(3)]  # [B, T, C] block outputs of different scales
+top = layers[-2:]
+# speech: instance norm over time per layer (F.instance_norm on [B, C, T]), average, no final norm
+speech = sum(F.instance_norm(tl.transpose(1, 2).float()).transpose(1, 2) for tl in top) / len(top)
+# vision/text: layer norm over channels per layer, average, then (vision) a final layer norm
+text = sum(F.layer_norm(tl.float(), tl.shape[-1:]) for tl in top) / len(top)
+vision = F.layer_norm(text, text.shape[-1:])
+cases["targets"] = {"layers": [t(x) for x in layers], "instance_norm_average": t(speech),
+                    "layer_norm_average": t(text), "layer_norm_average_layer_norm": t(vision)}
+
+# --- data2vec loss: per-position sum over channels, mean over positions, times a scale -------------
+torch.manual_seed(6)
+prediction, target = (torch.randn(6, 4) * 3).requires_grad_(True), torch.randn(6, 4) * 3
+l2 = F.mse_loss(prediction, target, reduction="none").sum(dim=-1).mean() / 4 ** 0.5  # beta 0, scale 1/sqrt(D)
+smooth = F.smooth_l1_loss(prediction, target, reduction="none", beta=4.0).sum(dim=-1).mean() * 1.0  # text
+cases["data2vec_loss"] = {"prediction": t(prediction), "target": t(target), "l2_scaled": float(l2.detach()),
+                          "smooth_l1_beta4": float(smooth.detach())}
+
 out = pathlib.Path(__file__).with_name("fixtures.json")
 out.write_text(json.dumps({"torch_version": torch.__version__, "cases": cases}, indent=0))
 print(f"wrote {out} with {len(cases)} cases (torch {torch.__version__})")

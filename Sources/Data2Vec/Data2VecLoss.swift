@@ -1,0 +1,48 @@
+// The data2vec loss (paper section 3.4; fairseq `data2vec_audio.py`, `data2vec_text.py`; spec A.9):
+//   per masked position n: l_n = sum over the D channels of  (f - y)^2            if beta = 0 (speech)
+//                                                           smoothL1_beta(f - y)   otherwise (text: 4)
+//   loss = scale * mean over masked positions of l_n,   scale = 1/sqrt(D) by default (`loss_scale: null`).
+// Only masked positions enter: the caller passes the rows of the masked positions.
+import Autograd
+import Foundation
+import NN
+
+public struct Data2VecLoss: Sendable {
+    /// `loss_beta`: 0 means L2.
+    public var beta: Float
+    /// `loss_scale`: nil means 1/sqrt(D).
+    public var scale: Float?
+
+    public init(beta: Float, scale: Float? = nil) {
+        self.beta = beta
+        self.scale = scale
+    }
+
+    /// prediction, target: [N, D] rows at the masked positions. Returns a scalar.
+    public func callAsFunction(_ prediction: Tensor, _ target: Tensor) -> Tensor {
+        precondition(prediction.shape == target.shape && prediction.rank == 2,
+                     "Data2VecLoss: prediction \(prediction.shape) and target \(target.shape) must both be [N, D]")
+        let perElement = Loss.smoothL1(prediction, target, beta: beta, reduction: .none)
+        let perPosition = perElement.sum(alongAxes: [1])
+        return perPosition.mean() * (scale ?? 1 / Float(prediction.shape[1]).squareRoot())
+    }
+}
+
+/// fairseq's `compute_var` (spec A.11): the standard deviation of each channel over all rows (unbiased,
+/// with 1e-6 inside the root), averaged over channels. A collapsed representation (every position the
+/// same vector) gives about 0.001; healthy ones are of order 1 after normalization.
+public func collapseVariance(_ y: Tensor) -> Float {
+    precondition(y.rank == 2 && y.shape[0] >= 2, "collapseVariance: needs [N >= 2, D], got \(y.shape)")
+    let (n, d) = (y.shape[0], y.shape[1])
+    let p = y.storage.pointer
+    var total: Double = 0
+    for c in 0..<d {
+        var mean: Double = 0
+        for r in 0..<n { mean += Double(p[r * d + c]) }
+        mean /= Double(n)
+        var variance: Double = 0
+        for r in 0..<n { let v = Double(p[r * d + c]) - mean; variance += v * v }
+        total += (variance / Double(n - 1) + 1e-6).squareRoot()
+    }
+    return Float(total / Double(d))
+}

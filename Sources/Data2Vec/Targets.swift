@@ -1,0 +1,95 @@
+// The regression targets (paper section 3.3, "Targets"; spec A.5-A.7):
+//   y_t = FinalNorm( (1/K) * sum over the top K blocks l of LayerwiseNorm(a_t^l) )
+// where a^l is a chosen output of teacher block l. Every normalization here is parameter-free (no learned
+// scale or shift, so the model cannot learn to favour a layer: fairseq#4199), eps 1e-5, biased variance.
+import Autograd
+import NN
+
+/// Which output of a block the targets are built from (paper Table 5).
+public enum TargetPoint: String, Sendable, CaseIterable {
+    /// The FFN output before the last residual connection (paper footnote 5; fairseq speech and text).
+    case feedForward = "ffn"
+    /// The end of the block (the residual stream; data2vec's released vision code, `--layer_results end`).
+    case endOfBlock = "end"
+    /// The self-attention output (Table 5: not usable, the model collapses).
+    case selfAttention = "attention"
+}
+
+/// A parameter-free normalization of [B, T, D] representations.
+public enum TargetNormalization: String, Sendable, CaseIterable {
+    case none
+    /// For each position, over the D channels (`layer_norm_target_layer`, `layer_norm_targets`).
+    case layer
+    /// For each sample and channel, over the time steps (`instance_norm_target_layer`); only the valid
+    /// (non-padded) positions enter the statistics, and padded positions are set to 0.
+    case instance
+}
+
+public struct TargetBuilder: Sendable {
+    /// K, `average_top_k_layers`.
+    public var topK: Int
+    public var point: TargetPoint
+    /// Per block, before averaging.
+    public var layerwise: TargetNormalization
+    /// On the average.
+    public var final: TargetNormalization
+
+    public init(topK: Int, point: TargetPoint = .feedForward, layerwise: TargetNormalization, final: TargetNormalization = .none) {
+        precondition(topK >= 1, "TargetBuilder: topK must be at least 1")
+        self.topK = topK
+        self.point = point
+        self.layerwise = layerwise
+        self.final = final
+    }
+
+    /// Targets [B, T, D] from the teacher's block records (all blocks, in order). No graph is recorded.
+    /// - Parameter validLengths: per sample, the number of non-padded positions (for instance norm).
+    public func callAsFunction(_ blocks: [BlockOutputs], validLengths: [Int]? = nil) -> Tensor {
+        precondition(blocks.count >= topK, "TargetBuilder: \(blocks.count) blocks recorded, but the top \(topK) are needed")
+        return Tensor.withoutGradients {
+            let top = blocks.suffix(topK).map { block -> Tensor in
+                let a: Tensor = switch point {
+                case .feedForward: block.feedForward
+                case .endOfBlock: block.output
+                case .selfAttention: block.selfAttention
+                }
+                return normalize(a, layerwise, validLengths: validLengths)
+            }
+            let average = top.dropFirst().reduce(top[0], +) * (1 / Float(topK))
+            return normalize(average, final, validLengths: validLengths)
+        }
+    }
+
+    func normalize(_ x: Tensor, _ kind: TargetNormalization, validLengths: [Int]?) -> Tensor {
+        switch kind {
+        case .none: x
+        case .layer: x.layerNorm()
+        case .instance: instanceNorm(x, validLengths: validLengths)
+        }
+    }
+}
+
+/// Instance normalization over time, per sample and channel: (x - mean_t) / sqrt(var_t + eps) with the
+/// statistics over the first `validLengths[b]` positions of sample b (PyTorch's `F.instance_norm` on
+/// [B, D, T] when there is no padding). x: [B, T, D].
+public func instanceNorm(_ x: Tensor, validLengths: [Int]? = nil, epsilon: Float = 1e-5) -> Tensor {
+    precondition(x.rank == 3, "instanceNorm: expects [B, T, D], got \(x.shape)")
+    let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
+    let lengths = validLengths ?? Array(repeating: t, count: b)
+    let out = TensorStorage(zeros: x.count)
+    let p = x.storage.pointer, o = out.pointer
+    for sample in 0..<b {
+        let n = lengths[sample]
+        guard n > 0 else { continue }
+        for c in 0..<d {
+            var mean: Float = 0
+            for step in 0..<n { mean += p[(sample * t + step) * d + c] }
+            mean /= Float(n)
+            var variance: Float = 0
+            for step in 0..<n { let v = p[(sample * t + step) * d + c] - mean; variance += v * v }
+            let inverse = 1 / (variance / Float(n) + epsilon).squareRoot()
+            for step in 0..<n { o[(sample * t + step) * d + c] = (p[(sample * t + step) * d + c] - mean) * inverse }
+        }
+    }
+    return Tensor(shape: x.shape, storage: out, operation: "instanceNorm")
+}
