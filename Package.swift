@@ -56,6 +56,7 @@ let package = Package(
         chapter("01", "tensors", ["Autograd", "Plot", "COpenBLAS"]),
         chapter("02", "autograd", ["Autograd", "Plot"]),
         chapter("03", "transformer", ["Autograd", "NN", "Optim", "Datasets", "Plot"]),
+        chapter("04", "data2vec", ["Autograd", "NN", "Optim", "Data2Vec", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",
