@@ -28,6 +28,26 @@ struct ModuleGradientTests {
         check(gelu, input: Tensor.normal([6], using: &rng, requiresGradient: true)) { gelu($0) }
     }
 
+    @Test func attentionWithPadding() {
+        var rng = RandomGenerator(seed: 15)
+        let attention = MultiHeadSelfAttention(dimension: 8, headCount: 4, using: &rng)
+        let x = Tensor.normal([2, 4, 8], using: &rng, requiresGradient: true)
+        let padding = Tensor(shape: [2, 4], [0, 0, 0, 0, 0, 0, 1, 1])
+        check(attention, input: x) { attention($0, keyPaddingMask: padding).output }
+    }
+
+    @Test func dropoutGradientIsItsMask() {
+        // Dropout draws a new mask per call, so finite differences do not apply. Instead: y = x * m / (1 - p),
+        // hence dy/dx = m / (1 - p), which for x = 1 is y itself.
+        var rng = RandomGenerator(seed: 16)
+        let dropout = Dropout(0.3, using: &rng)
+        let x = Tensor.ones([1000], requiresGradient: true)
+        let y = dropout(x)
+        y.sum().backward()
+        #expect(x.grad!.scalars == y.scalars)
+        #expect(Set(y.scalars) == [0, 1 / 0.7])
+    }
+
     @Test(arguments: LayerNormPlacement.allCases)
     func attentionAndBlocks(_ placement: LayerNormPlacement) {
         var rng = RandomGenerator(seed: 12)
