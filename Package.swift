@@ -65,7 +65,7 @@ let package = Package(
             swiftSettings: numericSettings),
 
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: numericSettings),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], swiftSettings: numericSettings),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "Data2VecTests", dependencies: ["Data2Vec", "NN", "Optim", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autograd"]),

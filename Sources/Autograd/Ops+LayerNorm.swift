@@ -40,7 +40,7 @@ extension Tensor {
             let weight = hasWeight ? result.parents[1] : nil
             let bias = hasBias ? result.parents[hasWeight ? 2 : 1] : nil
             let w = weight?.storage.pointer
-            let dx = input.requiresGradient ? input.gradientPointer() : nil
+            let (dx, dxIsFresh) = input.requiresGradient ? input.gradientBufferForOverwrite() : (nil, false)
             let dw = weight?.requiresGradient == true ? weight!.gradientPointer() : nil
             let db = bias?.requiresGradient == true ? bias!.gradientPointer() : nil
             for r in 0..<rows {
@@ -60,7 +60,8 @@ extension Tensor {
                     let dxr = dx + r * d
                     for i in 0..<d {
                         let xhat = (xr[i] - mean) * rstd, h = gr[i] * (w?[i] ?? 1)
-                        dxr[i] += rstd * (h - meanH - xhat * meanHX)
+                        let value = rstd * (h - meanH - xhat * meanHX)
+                        dxr[i] = dxIsFresh ? value : dxr[i] + value
                     }
                 }
             }

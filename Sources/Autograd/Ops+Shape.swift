@@ -14,8 +14,8 @@ extension Tensor {
             shapeFailure(ShapeError("reshaped: shape \(shape) (\(count) elements) cannot become \(newShape)"))
         }
         return .result("reshape", shape: newShape, storage: storage, inputs: [self]) { result in
-            let dx = result.parents[0].gradientPointer(), g = result.grad!.storage.pointer
-            for i in 0..<result.count { dx[i] += g[i] }
+            let (dx, isFresh) = result.parents[0].gradientBufferForOverwrite(), g = result.grad!.storage.pointer
+            if isFresh { dx.update(from: g, count: result.count) } else { for i in 0..<result.count { dx[i] += g[i] } }
         }
     }
 
@@ -33,9 +33,13 @@ extension Tensor {
             for i in 0..<n { o[offsets[0] + i] = x[offsets[1] + i * steps[1]] }
         }
         return .result("permute", shape: outShape, storage: out, inputs: [self]) { result in
-            let dx = result.parents[0].gradientPointer(), g = result.grad!.storage.pointer
+            let (dx, isFresh) = result.parents[0].gradientBufferForOverwrite(), g = result.grad!.storage.pointer
             forEachRow(of: outShape, strides: [Tensor.contiguousStrides(outShape), readStrides]) { offsets, steps, n in
-                for i in 0..<n { dx[offsets[1] + i * steps[1]] += g[offsets[0] + i] }
+                if isFresh {
+                    for i in 0..<n { dx[offsets[1] + i * steps[1]] = g[offsets[0] + i] }
+                } else {
+                    for i in 0..<n { dx[offsets[1] + i * steps[1]] += g[offsets[0] + i] }
+                }
             }
         }
     }

@@ -16,11 +16,15 @@ extension Tensor {
         }
         return .result("softmax", shape: shape, storage: out, inputs: [self]) { result in
             let y = result.storage.pointer, g = result.grad!.storage.pointer
-            let dx = result.parents[0].gradientPointer()
+            let (dx, isFresh) = result.parents[0].gradientBufferForOverwrite()
             forEachSlice(outer: outer, n: n, inner: inner) { base in
                 var dot: Float = 0
                 for i in 0..<n { dot += g[base + i * inner] * y[base + i * inner] }
-                for i in 0..<n { dx[base + i * inner] += y[base + i * inner] * (g[base + i * inner] - dot) }
+                if isFresh {
+                    for i in 0..<n { dx[base + i * inner] = y[base + i * inner] * (g[base + i * inner] - dot) }
+                } else {
+                    for i in 0..<n { dx[base + i * inner] += y[base + i * inner] * (g[base + i * inner] - dot) }
+                }
             }
         }
     }
@@ -86,6 +90,7 @@ func forEachSlice(outer: Int, n: Int, inner: Int, _ body: (Int) -> Void) {
 /// Softmax (or log-softmax) of n elements spaced `stride` apart, from `x` into `y`.
 @inline(__always)
 func softmaxSlice(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, stride: Int, logarithm: Bool) {
+    if stride == 1 && !logarithm { return softmaxContiguous(x, y, n: n) }
     var maximum = -Float.infinity
     for i in 0..<n { maximum = max(maximum, x[i * stride]) }
     if maximum == -.infinity { maximum = 0 }  // all -inf (fully masked): avoid inf - inf
@@ -102,4 +107,21 @@ func softmaxSlice(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n
         let inverse = 1 / sum
         for i in 0..<n { y[i * stride] *= inverse }
     }
+}
+
+/// The common case (softmax over the last axis, e.g. attention rows) as simple loops that vectorize,
+/// with the branch-free `fastExp`.
+@inline(__always)
+func softmaxContiguous(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
+    var maximum = -Float.infinity
+    for i in 0..<n { maximum = max(maximum, x[i]) }
+    if maximum == -.infinity { maximum = 0 }
+    var sum: Float = 0
+    for i in 0..<n {
+        let e = fastExp(x[i] - maximum)
+        y[i] = e
+        sum += e
+    }
+    let inverse = 1 / sum
+    for i in 0..<n { y[i] *= inverse }
 }

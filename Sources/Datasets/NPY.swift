@@ -91,7 +91,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .missingFile(let path):
-            "\(path): no such file. Check --data-dir, or run `make data` to copy the datasets into data/."
+            "\(path): no such file. Check --data-dir (default: data, the folder at the top of the repository that holds the datasets)."
         case .badMagic(let path):
             "\(path): not a .npy file (it does not start with \\x93NUMPY). Was it saved with numpy.save?"
         case .unsupportedVersion(let path, let major, let minor):

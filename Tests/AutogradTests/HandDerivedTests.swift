@@ -121,3 +121,27 @@ struct HandDerivedTests {
         #expect(Tensor.where(Tensor([1, 0, 1]), Tensor([1, 2, 3]), Tensor(scalar: 0)).scalars == [1, 0, 3])
     }
 }
+
+@Suite("Fast math")
+struct FastMathTests {
+    @Test func fastExpMatchesLibm() {
+        // Relative error below 3e-7 over the whole useful range, and the limits.
+        var worst: Float = 0
+        for i in 0...20_000 {
+            let x = -87 + 175 * Float(i) / 20_000
+            worst = max(worst, abs(fastExp(x) - expf(x)) / expf(x))
+        }
+        #expect(worst < 3e-7, "worst relative error \(worst)")
+        #expect(fastExp(0) == 1 && fastExp(-.infinity) == 0 && fastExp(-1000) == 0)
+    }
+
+    @Test func fastErfMatchesLibm() {
+        // Absolute error below 6e-7 (Abramowitz and Stegun 7.1.26: 1.5e-7 exactly; Float32 rounding adds the rest).
+        var worst: Float = 0
+        for i in 0...20_000 {
+            let x = -6 + 12 * Float(i) / 20_000
+            worst = max(worst, abs(fastErf(x) - erff(x)))
+        }
+        #expect(worst < 6e-7, "worst absolute error \(worst)")
+    }
+}

@@ -1,5 +1,6 @@
 // The datasets committed under data/ open with the project's own reader and have the documented shapes
 // (data/README.md). A damaged or missing file fails here first, with the reader's message.
+import Autograd
 import Datasets
 import Foundation
 import Testing
@@ -27,5 +28,34 @@ struct CommittedDataTests {
         #expect(offsets.first == 0 && offsets.last == audio.count)
         #expect(zip(offsets, offsets.dropFirst()).allSatisfy { $0 < $1 })
         #expect(try read("speech/fsdd_train_labels.npy").shape == [2_500])
+    }
+}
+
+@Suite("MNIST loader")
+struct MNISTTests {
+    @Test func loadsAndStandardizes() throws {
+        let train = try MNIST(directory: dataFolder, split: .train)
+        #expect(train.count == 10_000 && train.pixels.count == 10_000 * 784)
+        // Standardized with MNIST's mean and std: a black pixel is -0.1307 / 0.3081 = -0.4242.
+        #expect(abs(train.pixels.min()! - (-0.1307 / 0.3081)) < 1e-5)
+        let mean = train.pixels.reduce(0, +) / Float(train.pixels.count)
+        #expect(abs(mean) < 0.05)
+        let (images, labels) = train.batch([0, 5])
+        #expect(images.shape == [2, 28, 28] && labels == [train.labels[0], train.labels[5]])
+    }
+
+    @Test func balancedSubsetHasEqualClasses() throws {
+        let train = try MNIST(directory: dataFolder, split: .train)
+        var rng = RandomGenerator(seed: 0)
+        let subset = train.balancedSubset(100, using: &rng)
+        #expect(Set(subset).count == 100)
+        for digit in 0...9 { #expect(subset.filter { train.labels[$0] == digit }.count == 10) }
+    }
+
+    @Test func missingFolderSaysWhatToDo() {
+        #expect(throws: NPYError.self) { try MNIST(directory: URL(fileURLWithPath: "/nonexistent"), split: .test) }
+        do { _ = try MNIST(directory: URL(fileURLWithPath: "/nonexistent"), split: .test) } catch {
+            #expect("\(error)".contains("--data-dir"))
+        }
     }
 }

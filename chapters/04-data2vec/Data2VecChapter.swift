@@ -21,23 +21,8 @@ struct Chapter04: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ch04-data2vec", abstract: "Masking, teacher, targets, loss, collapse.")
     @OptionGroup var options: ChapterOptions
 
-    @Option(help: "Exploration: run only the collapse experiment with this learning rate.")
-    var exploreLearningRate: Float?
-
     func run() throws {
         let chapter = Chapter(number: 4, title: "data2vec, the algorithm", options: options)
-        if let lr = exploreLearningRate {
-            for run in [CollapseRun(name: "norm", layerwise: .instance, tau: (0.999, 0.9999), learningRate: lr),
-                        CollapseRun(name: "raw", layerwise: .none, tau: (0.999, 0.9999), learningRate: lr),
-                        CollapseRun(name: "tau0", layerwise: .instance, tau: (0, 0), learningRate: lr)
-] {
-                let m = run.run(steps: options.quick ? 100 : 600, seed: options.seed, progress: false)
-                let v = m.map(\.targetVariance), p = m.map(\.predictionVariance), l = m.map(\.loss)
-                print(run.name, "target var", v.prefix(10).reduce(0, +) / 10, "->", v.suffix(10).reduce(0, +) / 10,
-                      "pred var", p.suffix(10).reduce(0, +) / 10, "loss", l.prefix(10).reduce(0, +) / 10, "->", l.suffix(10).reduce(0, +) / 10)
-            }
-            return
-        }
         maskingPolicies(chapter)
         teacherSchedule(chapter)
         targetConstruction(chapter)
