@@ -97,8 +97,6 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
         teacher.update(from: student)
         stepCount += 1
         return StepMetrics(loss: loss.item, targetVariance: collapseVariance(target), predictionVariance: collapseVariance(prediction.detached()),
-                           tau: tau, learningRate: learningRate, maskedPositions: rows(mask))
+                           tau: tau, learningRate: learningRate, maskedPositions: prediction.shape[0])
     }
-
-    private func rows(_ mask: Mask) -> Int { mask.maskedCounts.reduce(0, +) }
 }

@@ -41,7 +41,8 @@ public enum Loss {
         let d = prediction - target
         if beta == 0 { return reduction.apply(d.squared()) }
         let absolute = d.abs()
-        let isQuadratic = Tensor.withoutGradients { (absolute - beta).clamped(max: 0) }.scalars.map { $0 < 0 ? Float(1) : 0 }
+        // Which branch each element takes: a constant mask, read off the values (no gradient flows through it).
+        let isQuadratic = d.scalars.map { Swift.abs($0) < beta ? Float(1) : 0 }
         let perElement = Tensor.where(Tensor(shape: d.shape, isQuadratic), d.squared() * (0.5 / beta), absolute - 0.5 * beta)
         return reduction.apply(perElement)
     }
