@@ -39,9 +39,14 @@ quick: deps
 test: deps
 	$(SWIFT) test
 
+# PYTHON: a Python with PyTorch, for the side-by-side run (skipped with a note when it cannot import torch).
+PYTHON   ?= python3
+
 bench: deps
 	$(SWIFT) build -c release --product bench-mlp
+	$(SWIFT) build -c release --product bench-data2vec
 	.build/release/bench-mlp
+	.build/release/bench-data2vec --python $(PYTHON)
 
 list:
 	@echo $(CHAPTERS)

@@ -63,6 +63,11 @@ let package = Package(
             dependencies: ["Autograd", "COpenBLAS", argumentParser],
             path: "benchmarks/mlp-step",
             swiftSettings: numericSettings),
+        .executableTarget(
+            name: "bench-data2vec",
+            dependencies: ["Autograd", "NN", "Optim", "Data2Vec", argumentParser],
+            path: "benchmarks/data2vec-step",
+            swiftSettings: numericSettings),
 
         .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),

@@ -29,9 +29,10 @@ public enum BLAS {
         public init(isEnabled: Bool = false) { self.isEnabled = isEnabled }
     }
 
-    /// The benchmark executables switch this on; it is process-wide and not synchronized, so
-    /// enable it only in single-threaded programs.
+    /// The benchmark executables switch this on; it is process-wide. Updates take `profileLock`,
+    /// because attention calls sgemm from several threads at once (Parallel.swift).
     nonisolated(unsafe) public static var profile = Profile()
+    static let profileLock = NSLock()
 
     /// `C[m, n] = alpha * op(A)[m, k] * op(B)[k, n] + beta * C`, all row-major.
     ///
@@ -54,6 +55,8 @@ public enum BLAS {
                     transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         if profile.isEnabled {
+            profileLock.lock()
+            defer { profileLock.unlock() }
             profile.calls += 1
             profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             profile.flops += 2 * Double(m) * Double(n) * Double(k)

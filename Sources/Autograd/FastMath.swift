@@ -41,3 +41,50 @@ public func fastErf(_ x: Float) -> Float {
     let y = 1 - poly * t * fastExp(-a * a)
     return x < 0 ? -y : y
 }
+
+// Sums, dot products and maxima over a row. A loop like `for i in 0..<n { sum += x[i] }` stays scalar:
+// floating-point addition is not associative, so the compiler may not reorder it into SIMD lanes.
+// These helpers do the reordering explicitly, with 8 partial sums (one AVX register), then add the
+// lanes and the leftover elements. The result differs from the sequential sum by rounding only.
+
+/// x[0] + ... + x[n-1].
+@inline(__always)
+public func vectorSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += x[i]; i += 1 }
+    return total
+}
+
+/// x[0] y[0] + ... + x[n-1] y[n-1].
+@inline(__always)
+public func vectorDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        lanes += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { total += x[i] * y[i]; i += 1 }
+    return total
+}
+
+/// The largest of x[0..<n] (-infinity when n = 0).
+@inline(__always)
+public func vectorMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: -.infinity)
+    var i = 0
+    while i + 8 <= n {
+        lanes = pointwiseMax(lanes, UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+        i += 8
+    }
+    var result = lanes.max()
+    while i < n { result = Swift.max(result, x[i]); i += 1 }
+    return result
+}

@@ -21,17 +21,20 @@ extension Tensor {
         let means = TensorStorage(uninitializedCount: rows), rstds = TensorStorage(uninitializedCount: rows)
         let x = storage.pointer, y = out.pointer
         let w = weight?.storage.pointer, b = bias?.storage.pointer
-        for r in 0..<rows {
-            let xr = x + r * d, yr = y + r * d
-            var mean: Float = 0
-            for i in 0..<d { mean += xr[i] }
-            mean /= Float(d)
-            var variance: Float = 0
-            for i in 0..<d { variance += (xr[i] - mean) * (xr[i] - mean) }
-            let rstd = 1 / (variance / Float(d) + epsilon).squareRoot()
-            means.pointer[r] = mean
-            rstds.pointer[r] = rstd
-            for i in 0..<d { yr[i] = (xr[i] - mean) * rstd * (w?[i] ?? 1) + (b?[i] ?? 0) }
+        // Rows are independent: split across threads. Each loop below is branch-free and vectorizes
+        // (sums through FastMath.swift's SIMD reductions).
+        Parallel.forEachChunk(of: rows, minimumPerChunk: 256) { chunk in
+            for r in chunk {
+                let xr = x + r * d, yr = y + r * d
+                let mean = vectorSum(xr, d) / Float(d)
+                for i in 0..<d { yr[i] = xr[i] - mean }
+                let rstd = 1 / (vectorDot(yr, yr, d) / Float(d) + epsilon).squareRoot()
+                means.pointer[r] = mean
+                rstds.pointer[r] = rstd
+                for i in 0..<d { yr[i] *= rstd }
+                if let w { for i in 0..<d { yr[i] *= w[i] } }
+                if let b { for i in 0..<d { yr[i] += b[i] } }
+            }
         }
         let inputs = [self] + [weight, bias].compactMap { $0 }
         let hasWeight = weight != nil, hasBias = bias != nil
@@ -41,29 +44,38 @@ extension Tensor {
             let bias = hasBias ? result.parents[hasWeight ? 2 : 1] : nil
             let w = weight?.storage.pointer
             let (dx, dxIsFresh) = input.requiresGradient ? input.gradientBufferForOverwrite() : (nil, false)
-            let dw = weight?.requiresGradient == true ? weight!.gradientPointer() : nil
-            let db = bias?.requiresGradient == true ? bias!.gradientPointer() : nil
-            for r in 0..<rows {
-                let xr = x + r * d, gr = g + r * d
-                let mean = means.pointer[r], rstd = rstds.pointer[r]
-                var meanH: Float = 0, meanHX: Float = 0
-                for i in 0..<d {
-                    let xhat = (xr[i] - mean) * rstd, h = gr[i] * (w?[i] ?? 1)
-                    meanH += h
-                    meanHX += h * xhat
-                    dw?[i] += gr[i] * xhat
-                    db?[i] += gr[i]
-                }
-                meanH /= Float(d)
-                meanHX /= Float(d)
-                if let dx {
-                    let dxr = dx + r * d
-                    for i in 0..<d {
-                        let xhat = (xr[i] - mean) * rstd, h = gr[i] * (w?[i] ?? 1)
-                        let value = rstd * (h - meanH - xhat * meanHX)
-                        dxr[i] = dxIsFresh ? value : dxr[i] + value
+            let needsWeight = weight?.requiresGradient == true, needsBias = bias?.requiresGradient == true
+            // Each chunk of rows sums its own dweight and dbias; they are added up after the chunks.
+            let chunkCount = Swift.max(1, Swift.min(BLAS.threadCount, rows / 256))
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunkCount * 2 * d)
+            partial.initialize(repeating: 0, count: chunkCount * 2 * d)
+            defer { partial.deallocate() }
+            Parallel.forEachChunk(of: chunkCount) { chunks in
+                let xhat = UnsafeMutablePointer<Float>.allocate(capacity: 2 * d), h = xhat + d
+                defer { xhat.deallocate() }
+                for chunk in chunks {
+                    let dw = partial + chunk * 2 * d, db = dw + d
+                    for r in (chunk * rows / chunkCount)..<((chunk + 1) * rows / chunkCount) {
+                        let xr = x + r * d, gr = g + r * d
+                        let mean = means.pointer[r], rstd = rstds.pointer[r]
+                        for i in 0..<d { xhat[i] = (xr[i] - mean) * rstd }
+                        if let w { for i in 0..<d { h[i] = gr[i] * w[i] } } else { h.update(from: gr, count: d) }
+                        if needsWeight { for i in 0..<d { dw[i] += gr[i] * xhat[i] } }
+                        if needsBias { for i in 0..<d { db[i] += gr[i] } }
+                        guard let dx else { continue }
+                        let meanH = vectorSum(h, d) / Float(d), meanHX = vectorDot(h, xhat, d) / Float(d)
+                        let dxr = dx + r * d
+                        if dxIsFresh {
+                            for i in 0..<d { dxr[i] = rstd * (h[i] - meanH - xhat[i] * meanHX) }
+                        } else {
+                            for i in 0..<d { dxr[i] += rstd * (h[i] - meanH - xhat[i] * meanHX) }
+                        }
                     }
                 }
+            }
+            for (needed, tensor, offset) in [(needsWeight, weight, 0), (needsBias, bias, d)] where needed {
+                let total = tensor!.gradientPointer()
+                for chunk in 0..<chunkCount { for i in 0..<d { total[i] += partial[chunk * 2 * d + offset + i] } }
             }
         }
     }

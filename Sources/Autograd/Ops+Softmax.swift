@@ -110,18 +110,12 @@ func softmaxSlice(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n
 }
 
 /// The common case (softmax over the last axis, e.g. attention rows) as simple loops that vectorize,
-/// with the branch-free `fastExp`.
+/// with the branch-free `fastExp` and the SIMD reductions of FastMath.swift. `x` and `y` may be the same.
 @inline(__always)
 func softmaxContiguous(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
-    var maximum = -Float.infinity
-    for i in 0..<n { maximum = max(maximum, x[i]) }
+    var maximum = vectorMax(x, n)
     if maximum == -.infinity { maximum = 0 }
-    var sum: Float = 0
-    for i in 0..<n {
-        let e = fastExp(x[i] - maximum)
-        y[i] = e
-        sum += e
-    }
-    let inverse = 1 / sum
+    for i in 0..<n { y[i] = fastExp(x[i] - maximum) }  // no reduction in the loop, so it vectorizes
+    let inverse = 1 / vectorSum(y, n)
     for i in 0..<n { y[i] *= inverse }
 }

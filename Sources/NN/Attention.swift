@@ -35,11 +35,24 @@ public final class MultiHeadSelfAttention: Module {
     /// - Returns: the output [B, T, D] and, when asked, the weights.
     public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
         guard x.rank == 3 else { fatalError("MultiHeadSelfAttention: input must be [B, T, D], got \(x.shape)") }
-        let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
-        let h = headCount, dh = d / h
+        let (b, t) = (x.shape[0], x.shape[1])
         if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
             fatalError("MultiHeadSelfAttention: key padding mask \(keyPaddingMask.shape) does not match input \(x.shape) (expected [\(b), \(t)])")
         }
+        // Without dropout on the weights, the fused op (Autograd/Ops+Attention.swift) computes the same
+        // thing as the lines below it, faster: no copies into the head-major layout.
+        if !(isTraining && attentionDropout.probability > 0) {
+            let (context, weights) = Tensor.multiHeadAttention(packed: qkv(x), headCount: headCount, keyPaddingMask: keyPaddingMask)
+            return (output(context), returnWeights ? weights : nil)
+        }
+        return composed(x, keyPaddingMask: keyPaddingMask, returnWeights: returnWeights)
+    }
+
+    /// The same attention written with separate ops: the reference the fused op is tested against, and
+    /// the path taken when dropout applies to the attention weights.
+    public func composed(_ x: Tensor, keyPaddingMask: Tensor? = nil, returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
+        let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let h = headCount, dh = d / h
         // [B, T, 3D] -> [3, B, H, T, dh]: q, k, v with the heads as a batch axis.
         let heads = qkv(x).reshaped([b, t, 3, h, dh]).permuted([2, 0, 3, 1, 4])
         let q = heads.sliced(0..<1, along: 0).reshaped([b * h, t, dh])

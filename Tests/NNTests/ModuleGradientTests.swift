@@ -34,6 +34,32 @@ struct ModuleGradientTests {
         let x = Tensor.normal([2, 4, 8], using: &rng, requiresGradient: true)
         let padding = Tensor(shape: [2, 4], [0, 0, 0, 0, 0, 0, 1, 1])
         check(attention, input: x) { attention($0, keyPaddingMask: padding).output }
+        check(attention, input: x) { attention.composed($0, keyPaddingMask: padding).output }
+    }
+
+    /// The fused attention op (Autograd/Ops+Attention.swift) must equal the composed ops, values and
+    /// gradients, here with 3 samples x 4 heads split across threads and a padded sample.
+    @Test func fusedAttentionEqualsComposed() {
+        var rng = RandomGenerator(seed: 17)
+        let attention = MultiHeadSelfAttention(dimension: 16, headCount: 4, using: &rng)
+        let x = Tensor.normal([3, 7, 16], using: &rng, requiresGradient: true)
+        let padding = Tensor(shape: [3, 7], (0..<21).map { $0 >= 18 ? 1 : 0 })
+        let upstream = Tensor.normal([3, 7, 16], using: &rng)
+        func run(_ f: () -> (output: Tensor, weights: Tensor?)) -> (output: Tensor, weights: Tensor, grads: [Tensor]) {
+            for p in [x] + attention.parameters { p.zeroGradient() }
+            let (y, w) = f()
+            y.backward(seed: upstream)
+            return (y, w!, ([x] + attention.parameters).map { $0.grad! })
+        }
+        let fused = run { attention(x, keyPaddingMask: padding, returnWeights: true) }
+        let composed = run { attention.composed(x, keyPaddingMask: padding, returnWeights: true) }
+        #expect(maxDifference(fused.output, composed.output) < 1e-5)
+        #expect(maxDifference(fused.weights, composed.weights) < 1e-6)
+        for (a, b) in zip(fused.grads, composed.grads) { #expect(maxDifference(a, b) < 1e-4) }
+    }
+
+    func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
+        zip(a.scalars, b.scalars).map { Swift.abs($0 - $1) }.max() ?? 0
     }
 
     @Test func dropoutGradientIsItsMask() {

@@ -1,0 +1,95 @@
+// Multi-head scaled dot-product attention as one op (the fused form of NN/Attention.swift's
+// composed reference: Vaswani et al., 2017, section 3.2.1).
+//
+// For each sample b and head h, with Q, K, V the head's [T, dh] slices and s = 1 / sqrt(dh):
+//     S = s Q K^T + mask          A = softmax(S) row by row          O = A V
+// Backward, given dO:
+//     dV = A^T dO      dA = dO V^T      dS = A * (dA - rowsum(dA * A))      dQ = s dS K      dK = s dS^T Q
+//
+// Why fuse: the composed version copies Q, K and V out of the packed qkv projection into a
+// head-major layout, scales the scores in a separate pass, and copies the context back, forward and
+// backward. Here every product reads its operand straight out of the packed [B, T, 3D] tensor
+// (sgemm's leading dimension 3D skips the other heads), writes the context straight into [B, T, D]
+// (leading dimension D), and folds s into sgemm's alpha. The (b, h) pairs are independent, so they
+// are split across threads (Parallel.swift). The result equals the composed ops' to rounding; the
+// tests check both the values and the gradients.
+import Foundation
+
+extension Tensor {
+    /// Multi-head attention over a packed projection.
+    ///
+    /// - Parameters:
+    ///   - qkv: [B, T, 3D], the output of one Linear(D, 3D): columns 0..<D are the queries, D..<2D the
+    ///     keys, 2D..<3D the values; head h owns columns h*dh..<(h+1)*dh of each, dh = D / headCount.
+    ///   - headCount: H.
+    ///   - keyPaddingMask: [B, T] with 1 at padded keys (they get -inf before the softmax), else 0.
+    /// - Returns: the context [B, T, D] (heads concatenated, ready for the output projection) and the
+    ///   attention weights A [B, H, T, T] (no gradient flows through them).
+    public static func multiHeadAttention(packed qkv: Tensor, headCount: Int, keyPaddingMask: Tensor? = nil)
+        -> (context: Tensor, weights: Tensor) {
+        guard qkv.rank == 3, qkv.shape[2] % (3 * headCount) == 0 else {
+            shapeFailure(ShapeError("multiHeadAttention: packed qkv must be [B, T, 3D] with D divisible by \(headCount) heads, got \(qkv.shape)"))
+        }
+        let (b, t, d) = (qkv.shape[0], qkv.shape[1], qkv.shape[2] / 3)
+        let h = headCount, dh = d / h
+        if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
+            shapeFailure(ShapeError("multiHeadAttention: key padding mask \(keyPaddingMask.shape) does not match [\(b), \(t)]"))
+        }
+        let padded = keyPaddingMask.map { $0.scalars.map { $0 != 0 } }
+        let scale = 1 / Float(dh).squareRoot()
+        let input = qkv.storage.pointer
+        let weights = TensorStorage(uninitializedCount: b * h * t * t)
+        let context = TensorStorage(uninitializedCount: b * t * d)
+
+        // Pair p = (sample p / H, head p % H): where its Q, K, V, A and O live.
+        func q(_ p: Int) -> Int { (p / h) * t * 3 * d + (p % h) * dh }  // K at q + D, V at q + 2D; rows 3D apart
+        func o(_ p: Int) -> Int { (p / h) * t * d + (p % h) * dh }      // rows D apart
+        func a(_ p: Int) -> Int { p * t * t }                            // rows T apart
+
+        Parallel.forEachChunk(of: b * h) { pairs in
+            for p in pairs {
+                let scores = weights.pointer + a(p)
+                BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
+                           a: input + q(p), lda: 3 * d, b: input + q(p) + d, ldb: 3 * d, beta: 0, c: scores, ldc: t)
+                if let padded {
+                    for key in 0..<t where padded[(p / h) * t + key] {
+                        for query in 0..<t { scores[query * t + key] = -.infinity }
+                    }
+                }
+                for query in 0..<t { softmaxContiguous(scores + query * t, scores + query * t, n: t) }
+                BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
+                           a: scores, lda: t, b: input + q(p) + 2 * d, ldb: 3 * d, beta: 0, c: context.pointer + o(p), ldc: d)
+            }
+        }
+        let weightsTensor = Tensor(shape: [b, h, t, t], storage: weights, operation: "attentionWeights")
+        let output = Tensor.result("multiHeadAttention", shape: [b, t, d], storage: context, inputs: [qkv]) { result in
+            let g = result.grad!.storage.pointer, input = result.parents[0].storage.pointer
+            let (dqkv, isFresh) = result.parents[0].gradientBufferForOverwrite()
+            let beta: Float = isFresh ? 0 : 1  // every element of a fresh buffer is written exactly once below
+            Parallel.forEachChunk(of: b * h) { pairs in
+                let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
+                defer { dScores.deallocate() }
+                for p in pairs {
+                    let attention = weights.pointer + a(p)
+                    let (qp, kp, vp) = (input + q(p), input + q(p) + d, input + q(p) + 2 * d)
+                    // dA = dO V^T, then dS = A * (dA - rowsum(dA * A)) in place.
+                    BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
+                               a: g + o(p), lda: d, b: vp, ldb: 3 * d, beta: 0, c: dScores, ldc: t)
+                    for query in 0..<t {
+                        let row = query * t
+                        let dot = vectorDot(dScores + row, attention + row, t)
+                        for key in 0..<t { dScores[row + key] = attention[row + key] * (dScores[row + key] - dot) }
+                    }
+                    // dV = A^T dO, dQ = s dS K, dK = s dS^T Q, each into its columns of d(qkv).
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
+                               a: attention, lda: t, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
+                               a: dScores, lda: t, b: kp, ldb: 3 * d, beta: beta, c: dqkv + q(p), ldc: 3 * d)
+                    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,
+                               a: dScores, lda: t, b: qp, ldb: 3 * d, beta: beta, c: dqkv + q(p) + d, ldc: 3 * d)
+                }
+            }
+        }
+        return (output, weightsTensor)
+    }
+}

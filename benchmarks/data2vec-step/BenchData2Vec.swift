@@ -1,0 +1,142 @@
+import ArgumentParser
+import Autograd
+import Foundation
+
+/// One measured (config, threads) run: what both the Swift and the PyTorch side print as a JSON line.
+struct Measurement: Codable {
+    var config: String
+    var threads: Int
+    var medianMs, minMs, maxMs: Double
+    var gflopsPerStep: Double
+    var peakRSSMiB: Double
+    var firstLoss, lastLoss: Double
+    var sgemmMs: Double?  // Swift only: time inside cblas_sgemm per step
+    var sgemmCalls: Int?
+}
+
+struct BenchData2Vec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-data2vec",
+        abstract: "Time the data2vec training step on vision-tiny, vision-small and text-tiny, beside PyTorch.",
+        discussion: """
+        Without --config, runs every (config, threads) pair in its own process (so peak memory is per
+        configuration), then the PyTorch script on the same pairs when `<python> -c "import torch"` works,
+        and prints one table with the ratio Swift/PyTorch.
+        """)
+
+    @Option(help: "Run only this configuration in this process (vision-tiny, vision-small, text-tiny).")
+    var config: String?
+    @Option(parsing: .upToNextOption, help: "Configurations for the table.")
+    var configs = BenchConfig.all.map(\.name)
+    @Option(parsing: .upToNextOption, help: "Thread counts (OpenBLAS and the engine's own).")
+    var threads: [Int] = [1, 2]
+    @Option(help: "Timed steps (after the warm-up).")
+    var steps = 50
+    @Option(help: "Warm-up steps.")
+    var warmup = 5
+    @Option(help: "The Python that runs benchmarks/pytorch/data2vec_step.py; skipped when it cannot import torch.")
+    var python = "python3"
+    @Flag(help: "Print the measurement as one JSON line (used by the table run).")
+    var json = false
+
+    func validate() throws {
+        let names = BenchConfig.all.map(\.name)
+        for name in configs + (config.map { [$0] } ?? []) where !names.contains(name) {
+            throw ValidationError("unknown configuration '\(name)'; choose from \(names.joined(separator: ", "))")
+        }
+        guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1 and --warmup at least 0") }
+        guard threads.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads must be positive, got \(threads)") }
+    }
+
+    func run() throws {
+        if let config {
+            let result = measure(BenchConfig.all.first { $0.name == config }!, threads: threads[0])
+            if json { print(String(decoding: try JSONEncoder().encode(result), as: UTF8.self)) } else { printRow(result, pytorch: nil) }
+            return
+        }
+        printHeader()
+        let torch = pytorchAvailable()
+        if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
+        print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
+        for name in configs {
+            for threadCount in threads {
+                let swift = try child([CommandLine.arguments[0], "--config", name, "--threads", "\(threadCount)",
+                                       "--steps", "\(steps)", "--warmup", "\(warmup)", "--json"])
+                let reference = torch ? try? child([python, "benchmarks/pytorch/data2vec_step.py", "--config", name,
+                                                    "--threads", "\(threadCount)", "--steps", "\(steps)", "--warmup", "\(warmup)"]) : nil
+                printRow(swift, pytorch: reference)
+            }
+        }
+    }
+
+    func printHeader() {
+        print("bench-data2vec: one data2vec training step (student + EMA teacher + loss + backward + AdamW + EMA)")
+        print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(warmup) warm-up + \(steps) timed steps")
+        if let advice = BLAS.kernelAdvice { print("note: \(advice)") }
+    }
+
+    func printRow(_ s: Measurement, pytorch p: Measurement?) {
+        var line = String(format: "%-12@  %3d  %7.1f (%6.1f-%6.1f)  %7.1f  %8.1f  %7.1f  %8.0f", s.config as NSString, s.threads,
+                          s.medianMs, s.minMs, s.maxMs, s.gflopsPerStep / s.medianMs * 1e3, s.sgemmMs ?? .nan,
+                          s.medianMs - (s.sgemmMs ?? .nan), s.peakRSSMiB)
+        if let p {
+            line += String(format: " | %7.1f (%6.1f-%6.1f)  %8.0f | %10.2f  %9.2f", p.medianMs, p.minMs, p.maxMs, p.peakRSSMiB,
+                           s.medianMs / p.medianMs, s.peakRSSMiB / p.peakRSSMiB)
+        } else {
+            line += " |        -                       - |          -          -"
+        }
+        print(line)
+    }
+
+    /// Warm-up, then `steps` individually timed steps; sgemm time from a separate profiled pass.
+    func measure(_ config: BenchConfig, threads: Int) -> Measurement {
+        BLAS.setThreadCount(threads)
+        let step = makeStep(config, seed: 0)
+        let firstLoss = step()
+        for _ in 0..<warmup { _ = step() }
+        var times: [Double] = []
+        var lastLoss: Float = 0
+        for _ in 0..<steps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            lastLoss = step()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
+        }
+        // The profile takes a lock around each call, so it is measured apart from the timed steps.
+        let profiledSteps = min(steps, 10)
+        BLAS.profile = BLAS.Profile(isEnabled: true)
+        for _ in 0..<profiledSteps { _ = step() }
+        let profile = BLAS.profile
+        BLAS.profile = BLAS.Profile()
+        times.sort()
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Measurement(config: config.name, threads: threads, medianMs: times[times.count / 2], minMs: times.first!,
+                           maxMs: times.last!, gflopsPerStep: config.flopsPerStep / 1e9, peakRSSMiB: Double(usage.ru_maxrss) / 1024,
+                           firstLoss: Double(firstLoss), lastLoss: Double(lastLoss),
+                           sgemmMs: profile.seconds * 1e3 / Double(profiledSteps), sgemmCalls: profile.calls / profiledSteps)
+    }
+
+    func pytorchAvailable() -> Bool {
+        (try? child([python, "-c", "import torch; print('{}')"], decode: false)) != nil
+    }
+
+    /// Runs a process and decodes the last line of its output as a Measurement.
+    @discardableResult
+    func child(_ arguments: [String], decode: Bool = true) throws -> Measurement {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = decode ? FileHandle.standardError : FileHandle.nullDevice
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("\(arguments.joined(separator: " ")) exited with status \(process.terminationStatus)")
+        }
+        let lastLine = String(decoding: output, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        if !decode { return Measurement(config: "", threads: 0, medianMs: 0, minMs: 0, maxMs: 0, gflopsPerStep: 0, peakRSSMiB: 0, firstLoss: 0, lastLoss: 0) }
+        return try JSONDecoder().decode(Measurement.self, from: Data(lastLine.utf8))
+    }
+}
