@@ -57,6 +57,7 @@ let package = Package(
         chapter("02", "autograd", ["Autograd", "Plot"]),
         chapter("03", "transformer", ["Autograd", "NN", "Optim", "Datasets", "Plot"]),
         chapter("04", "data2vec", ["Autograd", "NN", "Optim", "Data2Vec", "Plot"]),
+        chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",

@@ -43,6 +43,11 @@ public struct MNIST: Sendable {
         self.labels = labels
     }
 
+    /// A dataset of the images at `indices` (in that order).
+    public func subset(_ indices: [Int]) -> MNIST {
+        MNIST(pixels: indices.flatMap { pixels[(784 * $0)..<(784 * ($0 + 1))] }, labels: indices.map { labels[$0] })
+    }
+
     /// The images at `indices` as [B, 28, 28], and their labels.
     public func batch(_ indices: [Int]) -> (images: Tensor, labels: [Int]) {
         var values: [Float] = []
