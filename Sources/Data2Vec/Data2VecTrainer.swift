@@ -72,15 +72,16 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
         let padding = validLengths.map { lengths in
             Tensor(shape: [b, t], (0..<b).flatMap { s in (0..<t).map { $0 >= lengths[s] ? Float(1) : 0 } })
         }
-        // Student: masked input, final output at the masked positions, through the head.
-        let studentOutput = student(frontEnd.studentInput(features, mask: mask, batch: batch), keyPaddingMask: padding).output
         let rows = mask.flatIndices
-        let prediction = head(studentOutput.reshaped([b * t, d]).indexSelect(rows, along: 0))
-        // Teacher: the whole input, no graph, targets from its top K blocks.
+        // Teacher: the whole input, no graph, targets from its top K blocks. It runs first, so that its
+        // block records are freed before the student's graph is built (a lower peak of memory).
         let target = Tensor.withoutGradients {
             let blocks = teacher.model(frontEnd.teacherInput(features.detached(), batch: batch), keyPaddingMask: padding, recordBlocks: true).blocks
             return config.targetBuilder(blocks, validLengths: validLengths).reshaped([b * t, d]).indexSelect(rows, along: 0)
         }
+        // Student: masked input, final output at the masked positions, through the head.
+        let studentOutput = student(frontEnd.studentInput(features, mask: mask, batch: batch), keyPaddingMask: padding).output
+        let prediction = head(studentOutput.reshaped([b * t, d]).indexSelect(rows, along: 0))
         return (config.loss(prediction, target), prediction, target, mask)
     }
 

@@ -17,10 +17,8 @@ public final class Linear: Layer {
 
     public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] + (bias.map { [("bias", $0)] } ?? []) }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = Tensor.matmul(x, weight, transposeB: true)
-        return bias.map { y + $0 } ?? y
-    }
+    /// One fused op (Autograd/Ops+Linear.swift): the same numbers as `matmul(x, W^T) + b`, one activation.
+    public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.linear(x, weight: weight, bias: bias) }
 }
 
 /// A lookup table [count, D]: token id -> row. Input: ids and the shape they come in; output [shape..., D].

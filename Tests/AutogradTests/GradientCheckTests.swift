@@ -81,6 +81,8 @@ let opCases: [OpCase] = [
     OpCase(name: "matmul B^T", shapes: [[3, 4], [2, 4]]) { Tensor.matmul($0[0], $0[1], transposeB: true) },
     OpCase(name: "matmul A^T B^T", shapes: [[4, 3], [2, 4]]) { Tensor.matmul($0[0], $0[1], transposeA: true, transposeB: true) },
     OpCase(name: "matmul batched", shapes: [[2, 3, 4], [2, 4, 5]]) { Tensor.matmul($0[0], $0[1]) },
+    OpCase(name: "linear with bias, batched input", shapes: [[2, 3, 4], [5, 4], [5]]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
+    OpCase(name: "linear without bias", shapes: [[3, 4], [2, 4]]) { Tensor.linear($0[0], weight: $0[1], bias: nil) },
     OpCase(name: "multiHeadAttention 2 heads", shapes: [[2, 3, 12]]) { Tensor.multiHeadAttention(packed: $0[0], headCount: 2).context },
     OpCase(name: "multiHeadAttention with padding", shapes: [[2, 4, 6]]) {
         Tensor.multiHeadAttention(packed: $0[0], headCount: 1, keyPaddingMask: Tensor(shape: [2, 4], [0, 0, 0, 1, 0, 0, 0, 0])).context

@@ -59,3 +59,27 @@ struct ParallelKernelTests {
         }
     }
 }
+
+@Suite("Fused linear")
+struct FusedLinearTests {
+    /// The fused op promises the very same numbers as the composed product plus bias (same arithmetic, same order).
+    @Test func equalsMatmulPlusBiasExactly() {
+        var rng = RandomGenerator(seed: 34)
+        let x = Tensor.normal([6, 5, 7], using: &rng, requiresGradient: true)
+        let weight = Tensor.normal([3, 7], using: &rng, requiresGradient: true)
+        let bias = Tensor.normal([3], using: &rng, requiresGradient: true)
+        let upstream = Tensor.normal([6, 5, 3], using: &rng)
+        func run(_ f: () -> Tensor) -> [[Float]] {
+            for p in [x, weight, bias] { p.zeroGradient() }
+            let y = f()
+            y.backward(seed: upstream)
+            return [y.scalars] + [x, weight, bias].map { $0.grad!.scalars }
+        }
+        let fused = run { Tensor.linear(x, weight: weight, bias: bias) }
+        let composed = run { Tensor.matmul(x, weight, transposeB: true) + bias }
+        #expect(fused[0] == composed[0])
+        for (a, b) in zip(fused.dropFirst(), composed.dropFirst()) {
+            #expect(zip(a, b).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * (1 + Swift.abs($1)) })
+        }
+    }
+}
