@@ -46,7 +46,7 @@ extension Tensor {
             let (dx, dxIsFresh) = input.requiresGradient ? input.gradientBufferForOverwrite() : (nil, false)
             let needsWeight = weight?.requiresGradient == true, needsBias = bias?.requiresGradient == true
             // Each chunk of rows sums its own dweight and dbias; they are added up after the chunks.
-            let chunkCount = Swift.max(1, Swift.min(BLAS.threadCount, rows / 256))
+            let chunkCount = Parallel.chunkCount(of: rows, minimumPerChunk: 256)
             let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunkCount * 2 * d)
             partial.initialize(repeating: 0, count: chunkCount * 2 * d)
             defer { partial.deallocate() }

@@ -7,11 +7,17 @@
 import Dispatch
 
 public enum Parallel {
+    /// How many chunks `forEachChunk` splits `count` items into: one per thread, but none smaller than
+    /// `minimumPerChunk` items (so tiny work stays on the calling thread).
+    public static func chunkCount(of count: Int, minimumPerChunk: Int = 1) -> Int {
+        Swift.max(1, Swift.min(BLAS.threadCount, count / Swift.max(1, minimumPerChunk)))
+    }
+
     /// Calls `body(range)` on disjoint, contiguous ranges covering `0..<count`, one per thread, with up
     /// to `BLAS.threadCount` threads (the `--threads` setting). `body` must only write data that belongs
     /// to its own range. Runs inline when one thread is asked for or the work is tiny.
     public static func forEachChunk(of count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = Swift.max(1, Swift.min(BLAS.threadCount, count / Swift.max(1, minimumPerChunk)))
+        let chunks = chunkCount(of: count, minimumPerChunk: minimumPerChunk)
         if chunks == 1 { return body(0..<count) }
         // The chunks write disjoint data, which the compiler cannot see; hence the unchecked box.
         withoutActuallyEscaping(body) { body in

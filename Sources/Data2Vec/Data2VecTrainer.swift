@@ -89,7 +89,7 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
     public func step(_ batch: FrontEnd.Batch, using rng: inout RandomGenerator) -> StepMetrics {
         let learningRate = schedule.learningRate(at: stepCount)
         let tau = teacher.tau
-        let (loss, prediction, target, mask) = forward(batch, using: &rng)
+        let (loss, prediction, target, _) = forward(batch, using: &rng)
         optimizer.zeroGradients()
         loss.backward()
         if let clip = config.clipNorm { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: clip) }

@@ -62,11 +62,9 @@ func linearProbe(trainFeatures: Tensor, trainLabels: [Int], labelled: [Int], tes
     let steps = max(100, epochs * labelled.count / 64)
     let optimizer = AdamW(ParameterGroup.standard(named, weightDecay: 1e-4), learningRate: 1e-2)
     let schedule = WarmupCosineSchedule(peak: 1e-2, warmupSteps: steps / 20, totalSteps: steps)
-    var order = labelled, cursor = order.count
+    var batches = ShuffledBatches(labelled, size: 64)
     for step in 0..<steps {
-        if cursor + min(64, labelled.count) > order.count { rng.shuffle(&order); cursor = 0 }
-        let batch = Array(order[cursor..<(cursor + min(64, labelled.count))])
-        cursor += batch.count
+        let batch = batches.next(using: &rng)
         optimizer.learningRate = schedule.learningRate(at: step)
         let loss = Loss.crossEntropy(logits: linear(norm(trainFeatures.indexSelect(batch, along: 0))), labels: batch.map { trainLabels[$0] })
         loss.backward()
@@ -83,14 +81,10 @@ func fineTune(_ model: Classifier, train: MNIST, labelled: [Int], test: MNIST, s
     model.train()
     let optimizer = AdamW(ParameterGroup.standard(model.namedParameters, weightDecay: 0.05), learningRate: 1e-3)
     let schedule = WarmupCosineSchedule(peak: 1e-3, warmupSteps: steps / 10, totalSteps: steps)
-    var order = labelled, cursor = order.count
-    let batchSize = min(64, labelled.count)
+    var batches = ShuffledBatches(labelled, size: 64)
     for step in 0..<steps {
-        if cursor + batchSize > order.count { rng.shuffle(&order); cursor = 0 }
-        let batch = Array(order[cursor..<(cursor + batchSize)])
-        cursor += batchSize
         optimizer.learningRate = schedule.learningRate(at: step)
-        let (images, labels) = train.batch(batch)
+        let (images, labels) = train.batch(batches.next(using: &rng))
         let loss = Loss.crossEntropy(logits: model(images), labels: labels)
         loss.backward()
         optimizer.step()

@@ -53,11 +53,9 @@ func pretrain(_ trainer: Data2VecTrainer<ImagePatchFrontEnd>, _ config: VisionCo
               using rng: inout RandomGenerator) throws -> [StepMetrics] {
     let progress = ProgressLine("pretrain", total: config.steps)
     var metrics: [StepMetrics] = []
-    var order = rng.permutation(images.count), cursor = 0
+    var batches = ShuffledBatches(rng.permutation(images.count), size: config.batchSize, shuffleBeforeFirstBatch: false)
     for step in 1...config.steps {
-        if cursor + config.batchSize > order.count { rng.shuffle(&order); cursor = 0 }
-        let batch = images.batch(Array(order[cursor..<(cursor + config.batchSize)])).images
-        cursor += config.batchSize
+        let batch = images.batch(batches.next(using: &rng)).images
         let m = trainer.step(batch, using: &rng)
         try chapter.requireFinite(m.loss, "the pretraining loss", step: step)
         metrics.append(m)
@@ -85,4 +83,24 @@ func maskedExamples(_ images: MNIST, indices: [Int], frontEnd: ImagePatchFrontEn
         titles += ["digit \(images.labels[index])", "mask: \(count) of 49", "student input"]
     }
     return (grids, titles)
+}
+
+/// Batches of indices that walk through a list in random order: when fewer than a batch remain, the list
+/// is reshuffled and the walk starts again (every index is seen once per pass, as with epochs).
+struct ShuffledBatches {
+    private var order: [Int]
+    private var cursor: Int
+    let size: Int
+
+    init(_ order: [Int], size: Int, shuffleBeforeFirstBatch: Bool = true) {
+        self.order = order
+        self.size = min(size, order.count)
+        cursor = shuffleBeforeFirstBatch ? order.count : 0
+    }
+
+    mutating func next(using rng: inout RandomGenerator) -> [Int] {
+        if cursor + size > order.count { rng.shuffle(&order); cursor = 0 }
+        defer { cursor += size }
+        return Array(order[cursor..<(cursor + size)])
+    }
 }
