@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optim", targets: ["Optim"]),
         .library(name: "Data2Vec", targets: ["Data2Vec"]),
+        .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Plot", targets: ["Plot"]),
         .library(name: "ChapterKit", targets: ["ChapterKit"]),
     ],
@@ -47,9 +48,10 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Autograd", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Autograd"], swiftSettings: numericSettings),
-        .target(name: "Optim", dependencies: ["Autograd", "NN"], swiftSettings: numericSettings),
+        .target(name: "Optim", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Data2Vec", dependencies: ["Autograd", "NN", "Optim"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["Autograd"], swiftSettings: numericSettings),
+        .target(name: "Evaluation", dependencies: ["Autograd", "NN", "Optim"], swiftSettings: numericSettings),
         .target(name: "Plot"),
         .target(name: "ChapterKit", dependencies: ["Autograd", "Plot", argumentParser]),
 
@@ -57,7 +59,7 @@ let package = Package(
         chapter("02", "autograd", ["Autograd", "Plot"]),
         chapter("03", "transformer", ["Autograd", "NN", "Optim", "Datasets", "Plot"]),
         chapter("04", "data2vec", ["Autograd", "NN", "Optim", "Data2Vec", "Plot"]),
-        chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Plot"]),
+        chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",
@@ -75,6 +77,7 @@ let package = Package(
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "Data2VecTests", dependencies: ["Data2Vec", "NN", "Optim", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autograd"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NN", "Optim", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ChapterKitTests", dependencies: ["ChapterKit"]),
     ])

@@ -63,20 +63,3 @@ public enum BLAS {
         }
     }
 }
-
-extension BLAS {
-    /// Generic kernel families OpenBLAS falls back to when it does not recognize the CPU.
-    static let genericCores: Set<String> = ["Prescott", "Core2", "Katmai", "Banias", "Northwood", "Atom", "Penryn", "Dunnington"]
-
-    /// A hint when OpenBLAS runs generic SSE kernels on a CPU that has AVX2 (OpenBLAS 0.3.21 does not
-    /// know recent Intel models and falls back to "Prescott", 3-5x slower). Nil when all is well.
-    /// The engine never overrides the environment itself: OPENBLAS_CORETYPE is read when the library loads.
-    public static var kernelAdvice: String? {
-        guard genericCores.contains(coreName),
-              let cpuInfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = cpuInfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        let suggestion = flags.contains(" avx512f") ? "SkylakeX" : flags.contains(" avx2") ? "Haswell" : nil
-        guard let suggestion else { return nil }
-        return "OpenBLAS chose its generic \(coreName) kernels, but this CPU has \(suggestion == "SkylakeX" ? "AVX-512" : "AVX2"); matrix products would be several times faster with OPENBLAS_CORETYPE=\(suggestion) in the environment."
-    }
-}

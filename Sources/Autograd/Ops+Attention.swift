@@ -13,7 +13,23 @@
 // (leading dimension D), and folds s into sgemm's alpha. The (b, h) pairs are independent, so they
 // are split across threads (Parallel.swift). The result equals the composed ops' to rounding; the
 // tests check both the values and the gradients.
+//
+// Attention dropout (the paper's student: 0.1 for speech and text, 0.05 for vision) multiplies A by a
+// random mask M of 0 and 1 / (1 - p) before the product with V: O = (A * M) V. Backward then uses
+// A * M for dV, and dA = (dO V^T) * M before the softmax rule. M is drawn per (b, h) pair from its own
+// generator seeded by (seed, pair), so the result does not depend on how the pairs are split across threads.
 import Foundation
+
+/// Dropout on the attention weights inside the fused op: the drop probability and a seed for the masks.
+public struct AttentionDropout: Sendable {
+    public var probability: Float
+    public var seed: UInt64
+    public init(probability: Float, seed: UInt64) {
+        precondition(probability >= 0 && probability < 1, "AttentionDropout: probability must be in [0, 1), got \(probability)")
+        self.probability = probability
+        self.seed = seed
+    }
+}
 
 extension Tensor {
     /// Multi-head attention over a packed projection.
@@ -23,10 +39,11 @@ extension Tensor {
     ///     keys, 2D..<3D the values; head h owns columns h*dh..<(h+1)*dh of each, dh = D / headCount.
     ///   - headCount: H.
     ///   - keyPaddingMask: [B, T] with 1 at padded keys (they get -inf before the softmax), else 0.
+    ///   - dropout: dropout on the attention weights (training only), or nil.
     /// - Returns: the context [B, T, D] (heads concatenated, ready for the output projection) and the
-    ///   attention weights A [B, H, T, T] (no gradient flows through them).
-    public static func multiHeadAttention(packed qkv: Tensor, headCount: Int, keyPaddingMask: Tensor? = nil)
-        -> (context: Tensor, weights: Tensor) {
+    ///   attention weights A [B, H, T, T] before dropout (no gradient flows through them).
+    public static func multiHeadAttention(packed qkv: Tensor, headCount: Int, keyPaddingMask: Tensor? = nil,
+                                          dropout: AttentionDropout? = nil) -> (context: Tensor, weights: Tensor) {
         guard qkv.rank == 3, qkv.shape[2] % (3 * headCount) == 0 else {
             shapeFailure(ShapeError("multiHeadAttention: packed qkv must be [B, T, 3D] with D divisible by \(headCount) heads, got \(qkv.shape)"))
         }
@@ -40,13 +57,23 @@ extension Tensor {
         let input = qkv.storage.pointer
         let weights = TensorStorage(uninitializedCount: b * h * t * t)
         let context = TensorStorage(uninitializedCount: b * t * d)
+        let dropMask = dropout.flatMap { $0.probability > 0 ? TensorStorage(uninitializedCount: b * h * t * t) : nil }
+        let dropProbability = dropout?.probability ?? 0, dropSeed = dropout?.seed ?? 0
 
         // Pair p = (sample p / H, head p % H): where its Q, K, V, A and O live.
         func q(_ p: Int) -> Int { (p / h) * t * 3 * d + (p % h) * dh }  // K at q + D, V at q + 2D; rows 3D apart
         func o(_ p: Int) -> Int { (p / h) * t * d + (p % h) * dh }      // rows D apart
         func a(_ p: Int) -> Int { p * t * t }                            // rows T apart
 
+        /// Writes A * M of pair p into `out` (t * t floats).
+        func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {
+            let attention = weights.pointer + a(p), mask = dropMask!.pointer + a(p)
+            for i in 0..<(t * t) { out[i] = attention[i] * mask[i] }
+        }
+
         Parallel.forEachChunk(of: b * h) { pairs in
+            let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * t) }
+            defer { dropped?.deallocate() }
             for p in pairs {
                 let scores = weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
@@ -57,8 +84,16 @@ extension Tensor {
                     }
                 }
                 for query in 0..<t { softmaxContiguous(scores + query * t, scores + query * t, n: t) }
+                var probabilities = UnsafePointer(scores)
+                if let dropMask, let dropped {
+                    var rng = RandomGenerator(seed: dropSeed &+ UInt64(p) &* 0x9E37_79B9_7F4A_7C15)
+                    let mask = dropMask.pointer + a(p), scale = 1 / (1 - dropProbability)
+                    for i in 0..<(t * t) { mask[i] = rng.uniform() < dropProbability ? 0 : scale }
+                    applyDropMask(p, dropped)
+                    probabilities = UnsafePointer(dropped)
+                }
                 BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
-                           a: scores, lda: t, b: input + q(p) + 2 * d, ldb: 3 * d, beta: 0, c: context.pointer + o(p), ldc: d)
+                           a: probabilities, lda: t, b: input + q(p) + 2 * d, ldb: 3 * d, beta: 0, c: context.pointer + o(p), ldc: d)
             }
         }
         let weightsTensor = Tensor(shape: [b, h, t, t], storage: weights, operation: "attentionWeights")
@@ -68,13 +103,21 @@ extension Tensor {
             let beta: Float = isFresh ? 0 : 1  // every element of a fresh buffer is written exactly once below
             Parallel.forEachChunk(of: b * h) { pairs in
                 let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
-                defer { dScores.deallocate() }
+                let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * t) }
+                defer { dScores.deallocate(); dropped?.deallocate() }
                 for p in pairs {
                     let attention = weights.pointer + a(p)
                     let (qp, kp, vp) = (input + q(p), input + q(p) + d, input + q(p) + 2 * d)
-                    // dA = dO V^T, then dS = A * (dA - rowsum(dA * A)) in place.
+                    // dA = dO V^T (times the dropout mask), then dS = A * (dA - rowsum(dA * A)) in place.
                     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
                                a: g + o(p), lda: d, b: vp, ldb: 3 * d, beta: 0, c: dScores, ldc: t)
+                    var probabilities = UnsafePointer(attention)  // what multiplied V in the forward pass
+                    if let dropMask, let dropped {
+                        let mask = dropMask.pointer + a(p)
+                        for i in 0..<(t * t) { dScores[i] *= mask[i] }
+                        applyDropMask(p, dropped)
+                        probabilities = UnsafePointer(dropped)
+                    }
                     for query in 0..<t {
                         let row = query * t
                         let dot = vectorDot(dScores + row, attention + row, t)
@@ -82,7 +125,7 @@ extension Tensor {
                     }
                     // dV = A^T dO, dQ = s dS K, dK = s dS^T Q, each into its columns of d(qkv).
                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
-                               a: attention, lda: t, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
+                               a: probabilities, lda: t, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
                     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
                                a: dScores, lda: t, b: kp, ldb: 3 * d, beta: beta, c: dqkv + q(p), ldc: 3 * d)
                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,

@@ -19,16 +19,18 @@ public final class Chapter {
     private var warnedAboutGnuplot = false
     private let start = Date()
 
-    public init(number: Int, title: String, options: ChapterOptions) {
+    /// Prints the header, applies `--threads`, and checks that the figures folder can be written.
+    public init(number: Int, title: String, options: ChapterOptions) throws {
         self.number = number
         self.options = options
         if let threads = options.threads { BLAS.setThreadCount(threads) }
         let rule = String(repeating: "=", count: 78)
         print(rule)
         print(String(format: "Chapter %02d: %@", number, title))
-        print("mode: \(options.quick ? "quick" : "full"), seed \(options.seed), OpenBLAS \(BLAS.coreName) x \(BLAS.threadCount) threads")
-        if let advice = BLAS.kernelAdvice { print("note: \(advice)") }
+        print("mode: \(options.quick ? "quick" : "full"), seed \(options.seed), \(BLAS.threadCount) threads")
+        print("OpenBLAS kernels: \(KernelChoice.report)")
         print(rule)
+        try requireWritableFolder(options.figuresDirectory, flag: "--figures-dir")
     }
 
     public var isQuick: Bool { options.quick }

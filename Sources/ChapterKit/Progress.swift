@@ -49,3 +49,14 @@ public func measure<T>(_ body: () throws -> T) rethrows -> (result: T, seconds: 
     let result = try body()
     return (result, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
 }
+
+/// A moving average over the last `window` values (over fewer at the start), for noisy training curves.
+public func movingAverage(_ values: [Double], window: Int) -> [Double] {
+    var result: [Double] = [], sum = 0.0
+    for (i, v) in values.enumerated() {
+        sum += v
+        if i >= window { sum -= values[i - window] }
+        result.append(sum / Double(min(i + 1, window)))
+    }
+    return result
+}

@@ -1,30 +1,40 @@
-// The knobs of the algorithm, named as in Swift and documented with their fairseq keys
-// (examples/data2vec/models/data2vec_audio.py, data2vec_text.py; spec E).
+// The knobs of the algorithm in one value, named as in Swift and documented with their fairseq keys
+// (examples/data2vec/models/data2vec_audio.py, data2vec_text.py) and data2vec vision's flags
+// (beit/run_cyclical.py). The encoder's sizes live in `TransformerConfiguration` and the optimizer's in
+// `AdamWConfiguration`; a chapter's config holds all three.
 
-public struct Data2VecConfig: Sendable {
+/// What data2vec itself adds to an encoder: the targets, the teacher's schedule, the loss and the head.
+///
+/// ```swift
+/// var config = Data2VecConfig(averageTopKLayers: 8, layerwiseTargetNorm: .instance, emaAnnealEndStep: 30_000)  // speech
+/// config.lossBeta = 0            // L2
+/// config.headLayers = 1          // Linear(D, D)
+/// ```
+public struct Data2VecConfig: Sendable, Equatable {
     /// `average_top_k_layers`: K, the number of top teacher blocks averaged into a target.
     public var averageTopKLayers: Int
-    /// Which block output: FFN before the last residual (fairseq default) or the end of the block
-    /// (vision code's `--layer_results end`).
+    /// Which block output: the FFN before the last residual (paper footnote 5; fairseq speech and text)
+    /// or the end of the block (data2vec vision, `--layer_results end`).
     public var targetPoint: TargetPoint = .feedForward
-    /// `instance_norm_target_layer` (.instance) or `layer_norm_target_layer` (.layer), per block.
+    /// `instance_norm_target_layer` (.instance, speech) or `layer_norm_target_layer` (.layer, text and
+    /// vision), applied to each of the K blocks before averaging.
     public var layerwiseTargetNorm: TargetNormalization
-    /// `layer_norm_targets` (.layer) or `instance_norm_targets` (.instance), on the average.
+    /// `layer_norm_targets` (.layer; vision's `--post_target_layer_norm`) or `instance_norm_targets`
+    /// (.instance), applied to the average.
     public var finalTargetNorm: TargetNormalization = .none
     /// `ema_decay`: tau at the first update.
     public var emaDecay: Float = 0.999
     /// `ema_end_decay`: tau after the anneal.
     public var emaEndDecay: Float = 0.9999
-    /// `ema_anneal_end_step`: updates over which tau rises linearly.
+    /// `ema_anneal_end_step`: updates over which tau rises linearly from `emaDecay` to `emaEndDecay`.
     public var emaAnnealEndStep: Int
-    /// `loss_beta`: Smooth L1 beta; 0 means L2.
+    /// `loss_beta`: the Smooth L1 beta; 0 means L2 (speech). Text 4, vision 2.
     public var lossBeta: Float = 0
-    /// `loss_scale`: nil means 1/sqrt(D).
+    /// `loss_scale`: nil means 1 / sqrt(D) (speech); text uses 1.
     public var lossScale: Float? = nil
-    /// `head_layers`: 1 (Linear) or 2 (the text MLP).
+    /// `head_layers`: the regression head's depth: 1 = Linear(D, D) (speech, vision), 2 = Linear(D, 2D),
+    /// GELU, Linear(2D, D) (text).
     public var headLayers = 1
-    /// `clip_norm`: gradient-norm clipping, or nil.
-    public var clipNorm: Float? = nil
 
     public init(averageTopKLayers: Int, layerwiseTargetNorm: TargetNormalization, emaAnnealEndStep: Int) {
         self.averageTopKLayers = averageTopKLayers
@@ -32,11 +42,14 @@ public struct Data2VecConfig: Sendable {
         self.emaAnnealEndStep = emaAnnealEndStep
     }
 
+    /// The target builder these settings describe.
     public var targetBuilder: TargetBuilder {
         TargetBuilder(topK: averageTopKLayers, point: targetPoint, layerwise: layerwiseTargetNorm, final: finalTargetNorm)
     }
 
+    /// tau as a function of the update number.
     public var emaSchedule: EMASchedule { EMASchedule(start: emaDecay, end: emaEndDecay, annealSteps: emaAnnealEndStep) }
 
+    /// The loss these settings describe.
     public var loss: Data2VecLoss { Data2VecLoss(beta: lossBeta, scale: lossScale) }
 }

@@ -1,103 +1,141 @@
-// One data2vec training step, the same for every modality (paper section 3; spec A.1):
+// One data2vec training step, the same for every modality (paper section 3; fairseq
+// `Data2VecAudioModel.forward`, `Data2VecTextModel.forward`; data2vec vision `engine_for_cyclical.py`):
 //
-//   features  = frontEnd(input)                        shared by student and teacher ([B, T, D])
-//   student   = encoder(studentInput(features, mask))  masked input, training mode, with a graph
-//   targets   = TargetBuilder(teacher(teacherInput(features)))   unmasked input, eval mode, no graph
+//   inputs    = frontEnd.inputs(batch)        the student's masked view, the teacher's whole view, the mask
+//   targets   = TargetBuilder(teacher(inputs.teacher))            eval mode, no graph, top K blocks
+//   student   = encoder(inputs.student)                           training mode (dropout ...), with a graph
 //   loss      = Data2VecLoss(head(student at masked positions), targets at masked positions)
-//   backward; optimizer step; EMA update of the teacher toward the student
+//   backward; AdamW step; EMA update of the teacher toward the student
 //
-// The modality supplies the front end and the masking through `Data2VecFrontEnd`.
+// The modality supplies the front end and the masking through `Data2VecFrontEnd`; everything else is here.
 import Autograd
 import Foundation
 import NN
 import Optim
 
-/// What a modality provides: its input type, its features and its masking.
+/// What a front end hands the trainer for one batch. All tensors [B, T, D].
+public struct Data2VecInputs {
+    /// The student's encoder input: masked positions replaced (a learned mask embedding, or `<mask>`
+    /// tokens), positions added. Computed with a graph, so the front end is trained through it.
+    public var student: Tensor
+    /// The teacher's encoder input: the whole, unmasked batch through the same (shared) front end,
+    /// computed without a graph.
+    public var teacher: Tensor
+    /// The positions where the loss is taken (text: only those that show `<mask>`).
+    public var mask: Mask
+    /// Per sample, the number of valid (non-padded) positions at the start of its row; nil without padding.
+    public var validLengths: [Int]?
+
+    public init(student: Tensor, teacher: Tensor, mask: Mask, validLengths: [Int]? = nil) {
+        self.student = student
+        self.teacher = teacher
+        self.mask = mask
+        self.validLengths = validLengths
+    }
+
+    /// [B, T] with 1 at the padded positions, for the encoders' key padding masks; nil without padding.
+    public var keyPaddingMask: Tensor? {
+        guard let validLengths else { return nil }
+        let (b, t) = (student.shape[0], student.shape[1])
+        return Tensor(shape: [b, t], (0..<b).flatMap { s in (0..<t).map { $0 >= validLengths[s] ? Float(1) : 0 } })
+    }
+}
+
+/// What a modality provides: its batch type, its masking and its two views of a batch.
 public protocol Data2VecFrontEnd: Module {
     associatedtype Batch
-    /// Features of the unmasked input [B, T, D] and, when the batch is padded, each sample's valid length.
-    func features(_ batch: Batch) -> (features: Tensor, validLengths: [Int]?)
-    /// The positions to mask for this batch (drawn here, or carried by the batch, as text does).
-    func mask(for batch: Batch, length: Int, using rng: inout RandomGenerator) -> Mask
-    /// The student's encoder input: masked positions replaced (by a learned mask embedding), positions added.
-    func studentInput(_ features: Tensor, mask: Mask, batch: Batch) -> Tensor
-    /// The teacher's encoder input: the unmasked features with positions added (through shared modules).
-    func teacherInput(_ features: Tensor, batch: Batch) -> Tensor
+    /// Draws the mask for `batch` and embeds the batch twice: masked for the student, whole for the teacher.
+    func inputs(for batch: Batch, using rng: inout RandomGenerator) -> Data2VecInputs
 }
 
 /// What one step measured.
 public struct StepMetrics: Sendable {
     public var loss: Float
-    /// `compute_var` of the targets and of the predictions at the masked positions (spec A.11).
+    /// `compute_var` of the targets and of the predictions at the masked positions (fairseq
+    /// `data2vec_audio.py`): near 0.001 means every position got the same vector (collapse).
     public var targetVariance: Float
     public var predictionVariance: Float
+    /// The EMA decay and the learning rate this step used.
     public var tau: Float
     public var learningRate: Float
+    /// The number of masked positions (loss positions) and their fraction of all valid positions.
     public var maskedPositions: Int
+    public var maskedFraction: Float
 }
 
+/// Trains a student `TransformerEncoder` with data2vec: it owns the EMA teacher, the regression head and
+/// the optimizer, and `step(_:using:)` runs one update.
+///
+/// ```swift
+/// let trainer = Data2VecTrainer(frontEnd: frontEnd, student: TransformerEncoder(encoderConfig, using: &rng),
+///                               config: data2vecConfig, optimization: adamW, totalSteps: 1500, using: &rng)
+/// for _ in 0..<1500 { let metrics = trainer.step(nextBatch(), using: &rng) }
+/// ```
 public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
     public let frontEnd: FrontEnd
     public let student: TransformerEncoder
+    /// The exponential moving average of `student` (the Transformer only: the front end is shared).
     public let teacher: EMATeacher<TransformerEncoder>
+    /// `config.headLayers` deep: Linear(D, D), or D -> 2D -> GELU -> D.
     public let head: RegressionHead
     public let config: Data2VecConfig
-    public let optimizer: any Optimizer
+    public let optimization: AdamWConfiguration
+    public let optimizer: AdamW
     public let schedule: any LearningRateSchedule
     public private(set) var stepCount = 0
 
     /// - Parameters:
-    ///   - teacherCopy: a second encoder of the same architecture (its values are replaced by the student's).
-    ///   - makeOptimizer: builds the optimizer over the trainable parameters (front end, student, head).
-    public init(frontEnd: FrontEnd, student: TransformerEncoder, teacherCopy: TransformerEncoder, head: RegressionHead,
-                config: Data2VecConfig, schedule: any LearningRateSchedule, copiedParameters: Set<String> = [],
-                makeOptimizer: ([(name: String, tensor: Tensor)]) -> any Optimizer) {
+    ///   - student: the encoder to pretrain; the teacher starts as an exact copy of it.
+    ///   - headInitializer: how the regression head's weights start.
+    ///   - totalSteps: the length of the run, for the learning-rate schedule.
+    public init(frontEnd: FrontEnd, student: TransformerEncoder, config: Data2VecConfig, optimization: AdamWConfiguration,
+                totalSteps: Int, headInitializer: Initializer = .pytorchDefault, using rng: inout RandomGenerator) {
         self.frontEnd = frontEnd
         self.student = student
-        self.head = head
         self.config = config
-        self.schedule = schedule
-        teacher = EMATeacher(student: student, copy: teacherCopy, schedule: config.emaSchedule, copiedParameters: copiedParameters)
+        self.optimization = optimization
+        head = RegressionHead(dimension: student.configuration.dimension, depth: config.headLayers, initializer: headInitializer, using: &rng)
+        teacher = EMATeacher(student: student, copy: TransformerEncoder(student.configuration, using: &rng), schedule: config.emaSchedule)
         let named = frontEnd.namedParameters.map { ("frontEnd." + $0.name, $0.tensor) }
             + student.namedParameters.map { ("student." + $0.name, $0.tensor) }
             + head.namedParameters.map { ("head." + $0.name, $0.tensor) }
-        optimizer = makeOptimizer(named)
+        optimizer = optimization.makeOptimizer(named)
+        schedule = optimization.makeSchedule(totalSteps: totalSteps)
     }
 
-    /// Predictions and targets at the masked positions, and the loss, without updating anything.
-    public func forward(_ batch: FrontEnd.Batch, using rng: inout RandomGenerator) -> (loss: Tensor, prediction: Tensor, target: Tensor, mask: Mask) {
-        let (features, validLengths) = frontEnd.features(batch)
-        let (b, t, d) = (features.shape[0], features.shape[1], features.shape[2])
-        let mask = frontEnd.mask(for: batch, length: t, using: &rng)
-        let padding = validLengths.map { lengths in
-            Tensor(shape: [b, t], (0..<b).flatMap { s in (0..<t).map { $0 >= lengths[s] ? Float(1) : 0 } })
-        }
-        let rows = mask.flatIndices
+    /// Predictions [N, D] and targets [N, D] at the N masked positions, and the loss, without updating anything.
+    public func forward(_ batch: FrontEnd.Batch, using rng: inout RandomGenerator) -> (loss: Tensor, prediction: Tensor, target: Tensor, inputs: Data2VecInputs) {
+        let inputs = frontEnd.inputs(for: batch, using: &rng)
+        let (b, t, d) = (inputs.student.shape[0], inputs.student.shape[1], inputs.student.shape[2])
+        let padding = inputs.keyPaddingMask
+        let rows = inputs.mask.flatIndices
         // Teacher: the whole input, no graph, targets from its top K blocks. It runs first, so that its
         // block records are freed before the student's graph is built (a lower peak of memory).
         let target = Tensor.withoutGradients {
-            let blocks = teacher.model(frontEnd.teacherInput(features.detached(), batch: batch), keyPaddingMask: padding, recordBlocks: true).blocks
-            return config.targetBuilder(blocks, validLengths: validLengths).reshaped([b * t, d]).indexSelect(rows, along: 0)
+            let blocks = teacher.model(inputs.teacher, keyPaddingMask: padding, recordBlocks: true).blocks
+            return config.targetBuilder(blocks, validLengths: inputs.validLengths).reshaped([b * t, d]).indexSelect(rows, along: 0)
         }
         // Student: masked input, final output at the masked positions, through the head.
-        let studentOutput = student(frontEnd.studentInput(features, mask: mask, batch: batch), keyPaddingMask: padding).output
+        let studentOutput = student(inputs.student, keyPaddingMask: padding).output
         let prediction = head(studentOutput.reshaped([b * t, d]).indexSelect(rows, along: 0))
-        return (config.loss(prediction, target), prediction, target, mask)
+        return (config.loss(prediction, target), prediction, target, inputs)
     }
 
     /// One training step: forward, backward, optimizer step, EMA update. Returns what it measured.
     public func step(_ batch: FrontEnd.Batch, using rng: inout RandomGenerator) -> StepMetrics {
+        student.train()
+        frontEnd.train()
         let learningRate = schedule.learningRate(at: stepCount)
         let tau = teacher.tau
-        let (loss, prediction, target, _) = forward(batch, using: &rng)
+        let (loss, prediction, target, inputs) = forward(batch, using: &rng)
         optimizer.zeroGradients()
         loss.backward()
-        if let clip = config.clipNorm { clipGradientNorm(optimizer.groups.flatMap(\.parameters), maxNorm: clip) }
-        optimizer.learningRate = learningRate
-        optimizer.step()
+        takeStep(optimizer, learningRate: learningRate, clipNorm: optimization.clipNorm)
         teacher.update(from: student)
         stepCount += 1
+        let validPositions = inputs.validLengths?.reduce(0, +) ?? inputs.mask.batchSize * inputs.mask.length
         return StepMetrics(loss: loss.item, targetVariance: collapseVariance(target), predictionVariance: collapseVariance(prediction.detached()),
-                           tau: tau, learningRate: learningRate, maskedPositions: prediction.shape[0])
+                           tau: tau, learningRate: learningRate, maskedPositions: prediction.shape[0],
+                           maskedFraction: Float(prediction.shape[0]) / Float(max(1, validPositions)))
     }
 }

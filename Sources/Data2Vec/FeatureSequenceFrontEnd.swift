@@ -1,9 +1,11 @@
-// A front end for sequences of feature vectors [B, T, F] (what speech becomes after its CNN, or any
-// sensor signal): LayerNorm + Linear to D, a learned mask embedding, learned positions, span masking.
-// It is the smallest complete `Data2VecFrontEnd`, used by chapter 04 and the tests.
+// A front end for sequences of feature vectors [B, T, F] (what speech becomes after its CNN, or any sensor
+// signal): LayerNorm + Linear to D (wav2vec 2.0's `layer_norm` + `post_extract_proj`), a learned mask
+// embedding, learned positions, span masking. It is the smallest complete `Data2VecFrontEnd`, used by
+// chapter 04 and the tests. Pair it with a post-LN encoder whose `inputLayerNorm` is on, as wav2vec 2.0 does.
 import Autograd
 import NN
 
+/// Features [B, T, F] -> the student's and the teacher's encoder inputs [B, T, D], with span masking.
 public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
     public typealias Batch = Tensor  // [B, T, F]
 
@@ -16,6 +18,8 @@ public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
     public var masking: SpanMasking
     public var isTraining = true
 
+    /// - Parameters:
+    ///   - inputDimension: F; `dimension`: D; `maxLength`: the longest sequence the positions cover.
     public init(inputDimension: Int, dimension: Int, maxLength: Int, masking: SpanMasking, using rng: inout RandomGenerator) {
         inputNorm = LayerNorm(inputDimension)
         projection = Linear(inputDimension, dimension, using: &rng)
@@ -29,20 +33,15 @@ public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
         [("inputNorm", inputNorm), ("projection", projection), ("positions", positions)]
     }
 
-    public func features(_ batch: Tensor) -> (features: Tensor, validLengths: [Int]?) {
+    /// Span-masks the T steps; the student's view has the mask embedding at masked steps, the teacher's does not.
+    public func inputs(for batch: Tensor, using rng: inout RandomGenerator) -> Data2VecInputs {
         precondition(batch.rank == 3, "FeatureSequenceFrontEnd: input must be [B, T, F], got \(batch.shape)")
-        return (projection(inputNorm(batch)), nil)
+        let features = projection(inputNorm(batch))
+        let mask = masking(batchSize: batch.shape[0], length: batch.shape[1], using: &rng)
+        let student = addPositions(Tensor.where(mask.tensor, maskEmbedding, features))
+        let teacher = Tensor.withoutGradients { addPositions(features.detached()) }
+        return Data2VecInputs(student: student, teacher: teacher, mask: mask)
     }
-
-    public func mask(for batch: Tensor, length: Int, using rng: inout RandomGenerator) -> Mask {
-        masking(batchSize: batch.shape[0], length: length, using: &rng)
-    }
-
-    public func studentInput(_ features: Tensor, mask: Mask, batch: Tensor) -> Tensor {
-        addPositions(Tensor.where(mask.tensor, maskEmbedding, features))
-    }
-
-    public func teacherInput(_ features: Tensor, batch: Tensor) -> Tensor { addPositions(features) }
 
     func addPositions(_ x: Tensor) -> Tensor {
         let length = x.shape[1]

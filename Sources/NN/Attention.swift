@@ -8,13 +8,26 @@
 import Autograd
 import Foundation
 
+/// Multi-head self-attention over [B, T, D] with one packed `qkv` projection and an `output` projection.
+///
+/// ```swift
+/// let attention = MultiHeadSelfAttention(dimension: 64, headCount: 4, using: &rng)
+/// let (y, weights) = attention(x, keyPaddingMask: padding, returnWeights: true)  // [B, T, 64], [B, 4, T, T]
+/// ```
 public final class MultiHeadSelfAttention: Module {
+    /// Linear(D, 3D): rows 0..<D are W_q, then W_k, then W_v.
     public let qkv: Linear
+    /// Linear(D, D) applied to the concatenated heads.
     public let output: Linear
+    /// Dropout on the attention weights in training (fairseq `attention_dropout`).
     public let attentionDropout: Dropout
+    /// H; the head size is D / H.
     public let headCount: Int
     public var isTraining = true
 
+    /// - Parameters:
+    ///   - dimension: D, divisible by `headCount`.
+    ///   - attentionDropout: the probability of dropping an attention weight in training.
     public init(dimension: Int, headCount: Int, attentionDropout: Float = 0, initializer: Initializer = .pytorchDefault,
                 using rng: inout RandomGenerator) {
         precondition(dimension % headCount == 0, "MultiHeadSelfAttention: dimension \(dimension) is not divisible by \(headCount) heads")
@@ -39,17 +52,17 @@ public final class MultiHeadSelfAttention: Module {
         if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
             fatalError("MultiHeadSelfAttention: key padding mask \(keyPaddingMask.shape) does not match input \(x.shape) (expected [\(b), \(t)])")
         }
-        // Without dropout on the weights, the fused op (Autograd/Ops+Attention.swift) computes the same
-        // thing as the lines below it, faster: no copies into the head-major layout.
-        if !(isTraining && attentionDropout.probability > 0) {
-            let (context, weights) = Tensor.multiHeadAttention(packed: qkv(x), headCount: headCount, keyPaddingMask: keyPaddingMask)
-            return (output(context), returnWeights ? weights : nil)
-        }
-        return composed(x, keyPaddingMask: keyPaddingMask, returnWeights: returnWeights)
+        // The fused op (Autograd/Ops+Attention.swift) computes what `composed` below writes out op by op,
+        // faster: no copies into a head-major layout, heads split across threads.
+        let dropout = isTraining && attentionDropout.probability > 0
+            ? AttentionDropout(probability: attentionDropout.probability, seed: attentionDropout.nextSeed()) : nil
+        let (context, weights) = Tensor.multiHeadAttention(packed: qkv(x), headCount: headCount, keyPaddingMask: keyPaddingMask,
+                                                           dropout: dropout)
+        return (output(context), returnWeights ? weights : nil)
     }
 
-    /// The same attention written with separate ops: the reference the fused op is tested against, and
-    /// the path taken when dropout applies to the attention weights.
+    /// The same attention written with separate ops: the readable reference the fused op is tested
+    /// against (values, weights and gradients).
     public func composed(_ x: Tensor, keyPaddingMask: Tensor? = nil, returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
         let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
         let h = headCount, dh = d / h

@@ -72,11 +72,34 @@ public final class Dropout: Layer {
         self.rng = rng.split()
     }
 
+    /// x in training mode with dropout applied (any shape); x itself in evaluation mode.
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard isTraining, probability > 0 else { return x }
-        let scale = 1 / (1 - probability)
-        let mask = Tensor(shape: x.shape, (0..<x.count).map { _ in rng.uniform() < probability ? 0 : scale })
-        return x * mask
+        return x.dropout(probability, using: &rng)
+    }
+
+    /// A seed from this layer's generator, for ops that draw their own masks (fused attention).
+    public func nextSeed() -> UInt64 { rng.next() }
+}
+
+/// Stochastic depth (timm's `DropPath`, used by BEiT and data2vec vision): in training, the whole input of
+/// a sample is zeroed with probability p and the others scaled by 1 / (1 - p). Wrapped around a residual
+/// branch, it drops that branch for some samples: `x + dropPath(branch(x))`.
+public final class DropPath: Layer {
+    public let probability: Float
+    public var isTraining = true
+    private var rng: RandomGenerator
+
+    public init(_ probability: Float, using rng: inout RandomGenerator) {
+        precondition(probability >= 0 && probability < 1, "DropPath: probability must be in [0, 1), got \(probability)")
+        self.probability = probability
+        self.rng = rng.split()
+    }
+
+    /// x [B, ...]: each of the B samples kept (scaled) or zeroed; x itself in evaluation mode.
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        guard isTraining, probability > 0 else { return x }
+        return x.dropSamples(probability, using: &rng)
     }
 }
 

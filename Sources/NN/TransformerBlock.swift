@@ -2,8 +2,8 @@
 //
 // post-LN (Vaswani et al. 2017; BERT, RoBERTa, wav2vec 2.0, data2vec speech and text):
 //     x = LN1(x + Drop(SelfAttn(x)));  f = fc2(Drop(GELU(fc1(x))));  x = LN2(x + Drop(f))
-// pre-LN (GPT-2, ViT, BEiT, data2vec vision):
-//     x = x + Drop(SelfAttn(LN1(x)));  f = fc2(Drop(GELU(fc1(LN2(x)))));  x = x + Drop(f)
+// pre-LN (GPT-2, ViT, BEiT, data2vec vision; BEiT adds LayerScale g1, g2 and stochastic depth DropPath):
+//     x = x + DropPath(g1 * Drop(SelfAttn(LN1(x))));  f = g2 * fc2(Drop(GELU(fc1(LN2(x)))));  x = x + DropPath(Drop(f))
 // Pre-LN keeps an identity path from input to output and trains stably without warm-up tricks;
 // post-LN normalizes the residual stream itself, so its block outputs all have unit scale.
 //
@@ -11,6 +11,7 @@
 // `layer_results`): the block therefore reports its sub-layer outputs in a `BlockOutputs` record.
 import Autograd
 
+/// Where a block's LayerNorms sit: after each residual add (post-LN) or at the start of each branch (pre-LN).
 public enum LayerNormPlacement: String, Sendable, CaseIterable {
     case preLN = "pre-LN", postLN = "post-LN"
 }
@@ -26,6 +27,7 @@ public struct BlockOutputs {
     /// Attention weights [B, H, T, T], when asked for.
     public let attentionWeights: Tensor?
 
+    /// Collects a block's outputs (all [B, T, D]; the weights [B, H, T, T] or nil).
     public init(selfAttention: Tensor, feedForward: Tensor, output: Tensor, attentionWeights: Tensor?) {
         self.selfAttention = selfAttention
         self.feedForward = feedForward
@@ -34,25 +36,45 @@ public struct BlockOutputs {
     }
 }
 
+/// One Transformer block: self-attention and a position-wise feed-forward network, each with a residual
+/// connection and a LayerNorm placed as `placement` says. Input and output [B, T, D].
+///
+/// ```swift
+/// let block = TransformerBlock(dimension: 64, headCount: 4, feedForwardDimension: 256, placement: .postLN, using: &rng)
+/// let outputs = block(x)  // outputs.output [B, T, 64]; outputs.feedForward is data2vec's target point
+/// ```
 public final class TransformerBlock: Module {
     public let placement: LayerNormPlacement
     public let attention: MultiHeadSelfAttention
+    /// LN1: after the attention's residual add (post-LN) or before the attention (pre-LN).
     public let attentionNorm: LayerNorm
+    /// The FFN: fc1 (D -> F), GELU, fc2 (F -> D).
     public let fc1: Linear
     public let fc2: Linear
+    /// LN2: after the FFN's residual add (post-LN) or before the FFN (pre-LN).
     public let feedForwardNorm: LayerNorm
     public let activation: GELU
+    /// fairseq `dropout`: on each branch's output before its residual add.
     public let dropout: Dropout
+    /// fairseq `activation_dropout`: inside the FFN, after the GELU.
     public let activationDropout: Dropout
+    /// BEiT's stochastic depth on both residual branches (pre-LN; 0 = off).
+    public let dropPath: DropPath
+    /// BEiT's LayerScale (pre-LN only): learned per-channel scales g1, g2 of the two branches, or nil.
+    public let attentionScale: Tensor?
+    public let feedForwardScale: Tensor?
     public var isTraining = true
 
     /// - Parameters:
-    ///   - dimension: D; `feedForwardDimension`: the FFN's hidden size (4D in the paper's models).
+    ///   - dimension: D; `feedForwardDimension`: the FFN's hidden size F (4D in the paper's models).
     ///   - dropout: after attention and after the FFN; `activationDropout`: inside the FFN;
-    ///     `attentionDropout`: on the attention weights.
+    ///     `attentionDropout`: on the attention weights; `dropPath`: stochastic depth of both branches.
+    ///   - layerScale: LayerScale's initial value (BEiT `init_values`, pre-LN only), or nil for none.
     public init(dimension: Int, headCount: Int, feedForwardDimension: Int, placement: LayerNormPlacement,
-                dropout: Float = 0, attentionDropout: Float = 0, activationDropout: Float = 0,
-                layerNormEpsilon: Float = 1e-5, initializer: Initializer = .pytorchDefault, using rng: inout RandomGenerator) {
+                dropout: Float = 0, attentionDropout: Float = 0, activationDropout: Float = 0, dropPath: Float = 0,
+                layerScale: Float? = nil, layerNormEpsilon: Float = 1e-5, initializer: Initializer = .pytorchDefault,
+                using rng: inout RandomGenerator) {
+        precondition(layerScale == nil || placement == .preLN, "TransformerBlock: LayerScale is defined for pre-LN blocks (BEiT)")
         self.placement = placement
         attention = MultiHeadSelfAttention(dimension: dimension, headCount: headCount, attentionDropout: attentionDropout,
                                            initializer: initializer, using: &rng)
@@ -63,12 +85,19 @@ public final class TransformerBlock: Module {
         activation = GELU()
         self.dropout = Dropout(dropout, using: &rng)
         self.activationDropout = Dropout(activationDropout, using: &rng)
+        self.dropPath = DropPath(dropPath, using: &rng)
+        attentionScale = layerScale.map { Tensor.full([dimension], $0, requiresGradient: true) }
+        feedForwardScale = layerScale.map { Tensor.full([dimension], $0, requiresGradient: true) }
+    }
+
+    public var ownParameters: [(name: String, tensor: Tensor)] {
+        [("attentionScale", attentionScale), ("feedForwardScale", feedForwardScale)].compactMap { name, t in t.map { (name, $0) } }
     }
 
     public var submodules: [(name: String, module: any Module)] {
         [("attention", attention), ("attentionNorm", attentionNorm), ("fc1", fc1), ("fc2", fc2),
          ("feedForwardNorm", feedForwardNorm), ("activation", activation), ("dropout", dropout),
-         ("activationDropout", activationDropout)]
+         ("activationDropout", activationDropout), ("dropPath", dropPath)]
     }
 
     /// x [B, T, D] -> the block's outputs. `keyPaddingMask` [B, T]: 1 at padding.
@@ -81,50 +110,16 @@ public final class TransformerBlock: Module {
             let out = feedForwardNorm(afterAttention + dropout(f))
             return BlockOutputs(selfAttention: a, feedForward: f, output: out, attentionWeights: weights)
         case .preLN:
-            let (a, weights) = attention(attentionNorm(x), keyPaddingMask: keyPaddingMask, returnWeights: returnAttentionWeights)
-            let afterAttention = x + dropout(a)
-            let f = feedForward(feedForwardNorm(afterAttention))
-            let out = afterAttention + dropout(f)
+            var (a, weights) = attention(attentionNorm(x), keyPaddingMask: keyPaddingMask, returnWeights: returnAttentionWeights)
+            if let attentionScale { a = a * attentionScale }
+            let afterAttention = x + dropPath(dropout(a))
+            var f = feedForward(feedForwardNorm(afterAttention))
+            if let feedForwardScale { f = f * feedForwardScale }  // BEiT returns the scaled FFN output as its `fc_feature`
+            let out = afterAttention + dropPath(dropout(f))
             return BlockOutputs(selfAttention: a, feedForward: f, output: out, attentionWeights: weights)
         }
     }
 
     /// fc2(Drop(GELU(fc1(x)))): the position-wise feed-forward network.
     func feedForward(_ x: Tensor) -> Tensor { fc2(activationDropout(activation(fc1(x)))) }
-}
-
-/// A stack of blocks, with a final LayerNorm for pre-LN stacks (post-LN blocks end normalized already).
-public final class TransformerEncoder: Module {
-    public let blocks: [TransformerBlock]
-    public let finalNorm: LayerNorm?
-    public var isTraining = true
-
-    public init(blockCount: Int, dimension: Int, headCount: Int, feedForwardDimension: Int, placement: LayerNormPlacement,
-                dropout: Float = 0, attentionDropout: Float = 0, activationDropout: Float = 0, layerNormEpsilon: Float = 1e-5,
-                initializer: Initializer = .pytorchDefault, using rng: inout RandomGenerator) {
-        blocks = (0..<blockCount).map { _ in
-            TransformerBlock(dimension: dimension, headCount: headCount, feedForwardDimension: feedForwardDimension,
-                             placement: placement, dropout: dropout, attentionDropout: attentionDropout,
-                             activationDropout: activationDropout, layerNormEpsilon: layerNormEpsilon,
-                             initializer: initializer, using: &rng)
-        }
-        finalNorm = placement == .preLN ? LayerNorm(dimension, epsilon: layerNormEpsilon) : nil
-    }
-
-    public var submodules: [(name: String, module: any Module)] {
-        blocks.enumerated().map { ("blocks.\($0.offset)", $0.element as any Module) } + (finalNorm.map { [("finalNorm", $0)] } ?? [])
-    }
-
-    /// x [B, T, D] -> the final output [B, T, D] and, when `recordBlocks`, every block's outputs.
-    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, recordBlocks: Bool = false,
-                               returnAttentionWeights: Bool = false) -> (output: Tensor, blocks: [BlockOutputs]) {
-        var h = x
-        var records: [BlockOutputs] = []
-        for block in blocks {
-            let result = block(h, keyPaddingMask: keyPaddingMask, returnAttentionWeights: returnAttentionWeights)
-            if recordBlocks || returnAttentionWeights { records.append(result) }
-            h = result.output
-        }
-        return (finalNorm.map { $0(h) } ?? h, records)
-    }
 }

@@ -5,7 +5,6 @@ import Foundation
 // Transformers are trained with decay on weight matrices only: biases, LayerNorm scales and position
 // embeddings are not pulled toward zero (`ParameterGroup.standard(_:weightDecay:)`).
 import Autograd
-import NN
 
 public struct ParameterGroup {
     public var parameters: [Tensor]

@@ -16,6 +16,8 @@ public struct Figure {
         case heatmap(values: [[Double]], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>)
         /// Grouped bars: one group per category, one bar per series.
         case bars(categories: [String], series: [(title: String, values: [Double])])
+        /// A polyline through (x, y) with a vertical bar from `low` to `high` at each point (e.g. the range over seeds).
+        case lineWithRanges(x: [Double], y: [Double], low: [Double], high: [Double], title: String)
     }
 
     public var title: String
@@ -64,6 +66,9 @@ public struct Figure {
             case .line(let x, let y, let title, let width):
                 try lines.append(dataBlock(name, columns: [x, y]))
                 plots.append("\(name) using 1:2 with lines lw \(width) title '\(Gnuplot.quoted(title))'")
+            case .lineWithRanges(let x, let y, let low, let high, let title):
+                try lines.append(dataBlock(name, columns: [x, y, low, high]))
+                plots.append("\(name) using 1:2:3:4 with yerrorlines lw 2 pt 7 title '\(Gnuplot.quoted(title))'")
             case .points(let x, let y, let title, let color, let size):
                 try lines.append(dataBlock(name, columns: [x, y]))
                 let colour = color.map { " lc \($0 + 1)" } ?? ""
@@ -128,9 +133,13 @@ public enum ImageGrid {
             throw .invalidData("every image needs \(width) x \(height) values")
         }
         let rows = (images.count + columns - 1) / columns
-        var lines = ["set multiplot layout \(rows),\(columns) title '\(Gnuplot.quoted(title))'",
+        let figureHeight = rows * cellSize + (title.isEmpty ? 0 : 50)
+        // Explicit layout margins leave a band of 50 pixels at the top for the overall title, so it cannot
+        // overlap the first row's own titles.
+        let top = 1 - (title.isEmpty ? 0.0 : 50.0 / Double(figureHeight))
+        var lines = ["set multiplot layout \(rows),\(columns) title '\(Gnuplot.quoted(title))' margins 0.01,0.99,0.01,\(top) spacing 0.01,0.03",
                      "unset key", "unset tics", "unset colorbox", "set palette gray", "set size ratio -1",
-                     "set yrange [] reverse", "set margins 1,1,1,2"]
+                     "set yrange [] reverse"]
         for (i, image) in images.enumerated() {
             let name = "$I\(i)"
             let matrix = (0..<height).map { r in (0..<width).map { "\(image[r * width + $0])" }.joined(separator: " ") }
@@ -139,6 +148,6 @@ public enum ImageGrid {
             lines.append("plot \(name) matrix with image")
         }
         lines.append("unset multiplot")
-        try Gnuplot.renderPNG(lines.joined(separator: "\n"), to: path, width: columns * cellSize, height: rows * cellSize + 40)
+        try Gnuplot.renderPNG(lines.joined(separator: "\n"), to: path, width: columns * cellSize, height: figureHeight)
     }
 }

@@ -20,7 +20,7 @@ struct ChapterKitTests {
     }
 
     @Test func aFalseClaimFailsTheRun() throws {
-        let chapter = Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick"]))
+        let chapter = try Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick"]))
         chapter.check(true, "true claim")
         #expect(throws: Never.self) { try chapter.finish() }
         chapter.check(false, "a deliberately false claim (this [FAILED] line is expected)")
@@ -29,9 +29,37 @@ struct ChapterKitTests {
     }
 
     @Test func nonFiniteLossStopsWithAClearMessage() throws {
-        let chapter = Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick"]))
+        let chapter = try Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick"]))
         #expect(throws: ChapterError.self) { try chapter.requireFinite(.nan, "the loss", step: 3) }
         #expect(throws: Never.self) { try chapter.requireFinite(1.5, "the loss", step: 3) }
+    }
+
+    @Test func badOutputPathsStopBeforeAnyWork() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chapterkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        // A file where a folder is expected, and a folder inside it that cannot be created.
+        #expect(throws: ChapterError.self) { try requireWritableFolder(file, flag: "--figures-dir") }
+        #expect(throws: ChapterError.self) { try requireWritableFolder(file.appendingPathComponent("sub"), flag: "--figures-dir") }
+        #expect(throws: ChapterError.self) {
+            try Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick", "--figures-dir", file.path]))
+        }
+        // A new folder is made; a checkpoint path that is a folder, or missing when it must be read, is refused.
+        #expect(throws: Never.self) { try requireWritableFolder(folder.appendingPathComponent("new/deeper"), flag: "--figures-dir") }
+        let chapter = try Chapter(number: 99, title: "test", options: try ChapterOptions.parse(["--quick", "--figures-dir", folder.path]))
+        #expect(throws: ChapterError.self) { try chapter.requireOutputFile(folder, flag: "--checkpoint") }
+        #expect(throws: ChapterError.self) { try chapter.requireOutputFile(folder.appendingPathComponent("none.safetensors"), flag: "--checkpoint", reading: true) }
+        #expect(throws: Never.self) { try chapter.requireOutputFile(folder.appendingPathComponent("new.safetensors"), flag: "--checkpoint") }
+        // Nothing is left behind by the checks.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["a-file", "new"])
+    }
+
+    @Test func printsEveryFieldOfAConfiguration() {
+        struct Inner { var rate: Float = 0.5; var clip: Float? = nil }
+        struct Outer { var steps = 3; var inner = Inner(); var counts = [1, 2]; var pair = (a: 1, b: 2) }
+        #expect(configurationLines(Outer()) == ["steps = 3", "inner.rate = 0.5", "inner.clip = nil", "counts = [1, 2]", "pair = (a: 1, b: 2)"])
     }
 
     @Test func wrapsProse() {

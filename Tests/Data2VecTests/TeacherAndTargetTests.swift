@@ -9,7 +9,7 @@ import Testing
 struct EMATeacherTests {
     func encoder(_ seed: UInt64) -> TransformerEncoder {
         var rng = RandomGenerator(seed: seed)
-        return TransformerEncoder(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN, dropout: 0.1, using: &rng)
+        return TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN, dropout: 0.1), using: &rng)
     }
 
     @Test func scheduleIsLinearThenConstant() {

@@ -26,14 +26,16 @@ struct VisionFrontEndTests {
 
     @Test func maskedPatchesGetTheMaskEmbeddingPlusTheirPosition() {
         var rng = RandomGenerator(seed: 0)
-        let frontEnd = ImagePatchFrontEnd(dimension: 16, using: &rng)
+        let frontEnd = ImagePatchFrontEnd(ImagePatchConfiguration(dimension: 16), using: &rng)
         let images = Tensor.normal([2, 28, 28], using: &rng)
-        let (features, _) = frontEnd.features(images)
-        #expect(features.shape == [2, 49, 16])
-        let mask = frontEnd.mask(for: images, length: 49, using: &rng)
+        let inputs = frontEnd.inputs(for: images, using: &rng)
+        #expect(inputs.student.shape == [2, 49, 16] && inputs.teacher.shape == [2, 49, 16])
+        let mask = inputs.mask
         #expect(mask.maskedCounts.allSatisfy { $0 > 20 && $0 <= 29 })
-        let student = frontEnd.studentInput(features, mask: mask, batch: images).scalars
-        let teacher = frontEnd.teacherInput(features, batch: images).scalars
+        // The teacher's view has no graph; the student's does (the front end is trained through it).
+        #expect(!inputs.teacher.requiresGradient && inputs.student.requiresGradient)
+        #expect(inputs.teacher.scalars == frontEnd.encoderInput(images).scalars)
+        let student = inputs.student.scalars, teacher = inputs.teacher.scalars
         let positions = frontEnd.positions.scalars, maskVector = frontEnd.maskEmbedding.scalars
         for b in 0..<2 { for t in 0..<49 { for c in 0..<16 {
             let i = (b * 49 + t) * 16 + c

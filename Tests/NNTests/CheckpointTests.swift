@@ -12,7 +12,7 @@ struct CheckpointTests {
 
     func model(seed: UInt64) -> TransformerEncoder {
         var rng = RandomGenerator(seed: seed)
-        return TransformerEncoder(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN, using: &rng)
+        return TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN), using: &rng)
     }
 
     @Test func roundTripRestoresEveryParameter() throws {
@@ -51,12 +51,12 @@ struct CheckpointTests {
     @Test func missingOrMisshapedTensorsAreNamed() throws {
         let url = temporaryURL()
         var rng = RandomGenerator(seed: 0)
-        let small = TransformerEncoder(blockCount: 1, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN, using: &rng)
+        let small = TransformerEncoder(TransformerConfiguration(blockCount: 1, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN), using: &rng)
         try Checkpoint.save(small, to: url)
         #expect(throws: CheckpointError.missingTensor(path: url.path, name: "blocks.1.attention.qkv.weight")) {
             try Checkpoint.load(url, into: model(seed: 3))
         }
-        let wide = TransformerEncoder(blockCount: 1, dimension: 8, headCount: 2, feedForwardDimension: 32, placement: .preLN, using: &rng)
+        let wide = TransformerEncoder(TransformerConfiguration(blockCount: 1, dimension: 8, headCount: 2, feedForwardDimension: 32, placement: .preLN), using: &rng)
         #expect(throws: CheckpointError.shapeMismatch(path: url.path, name: "blocks.0.fc1.weight", expected: [32, 8], found: [16, 8])) {
             try Checkpoint.load(url, into: wide)
         }

@@ -82,7 +82,7 @@ struct ModuleGradientTests {
         let padding = Tensor(shape: [2, 3], [0, 0, 0, 0, 0, 1])
         check(block, input: x) { block($0, keyPaddingMask: padding).output }
         check(block, input: x) { block($0, keyPaddingMask: padding).feedForward }
-        let encoder = TransformerEncoder(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 12, placement: placement, using: &rng)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 12, placement: placement), using: &rng)
         check(encoder, input: x) { encoder($0, keyPaddingMask: padding).output }
     }
 

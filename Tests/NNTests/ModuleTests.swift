@@ -33,8 +33,8 @@ struct ModuleTests {
             LayerNorm(4), LayerNorm(4, affine: false), Dropout(0.1, using: &rng), GELU(),
             Conv1d(2, 4, kernelSize: 3, groups: 2, using: &rng),
             MultiHeadSelfAttention(dimension: 8, headCount: 2, using: &rng),
-            TransformerEncoder(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN, using: &rng),
-            TransformerEncoder(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN, using: &rng),
+            TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN), using: &rng),
+            TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN), using: &rng),
         ]
         for module in modules { #expect(unlistedStorage(of: module).isEmpty, "\(unlistedStorage(of: module))") }
     }
@@ -51,7 +51,7 @@ struct ModuleTests {
 
     @Test func parameterNamesAndCounts() {
         var rng = RandomGenerator(seed: 0)
-        let encoder = TransformerEncoder(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN, using: &rng)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN), using: &rng)
         let names = encoder.namedParameters.map(\.name)
         #expect(names.first == "blocks.0.attention.qkv.weight")
         #expect(names.last == "finalNorm.bias")
@@ -72,8 +72,8 @@ struct ModuleTests {
 
     @Test func trainAndEvalReachEveryModule() {
         var rng = RandomGenerator(seed: 0)
-        let encoder = TransformerEncoder(blockCount: 1, dimension: 4, headCount: 1, feedForwardDimension: 8, placement: .postLN,
-                                         dropout: 0.5, using: &rng)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 1, dimension: 4, headCount: 1, feedForwardDimension: 8, placement: .postLN,
+                                         dropout: 0.5), using: &rng)
         encoder.eval()
         #expect(!encoder.blocks[0].dropout.isTraining && !encoder.blocks[0].attention.attentionDropout.isTraining)
         // In eval mode dropout is the identity: two passes agree exactly.
@@ -107,9 +107,10 @@ struct ModuleTests {
 
     @Test func encoderRecordsEveryBlock() {
         var rng = RandomGenerator(seed: 0)
-        let encoder = TransformerEncoder(blockCount: 3, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN, using: &rng)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 3, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN), using: &rng)
         let x = Tensor.normal([2, 4, 8], using: &rng)
-        let (output, records) = encoder(x, recordBlocks: true)
+        let result = encoder(x, recordBlocks: true)
+        let (output, records) = (result.output, result.blocks)
         #expect(records.count == 3)
         #expect(records.last!.output.scalars == output.scalars)  // post-LN: no final norm
         #expect(records.allSatisfy { $0.feedForward.shape == [2, 4, 8] && $0.selfAttention.shape == [2, 4, 8] })

@@ -72,7 +72,7 @@ struct BenchData2Vec: ParsableCommand {
     func printHeader() {
         print("bench-data2vec: one data2vec training step (student + EMA teacher + loss + backward + AdamW + EMA)")
         print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(warmup) warm-up + \(steps) timed steps")
-        if let advice = BLAS.kernelAdvice { print("note: \(advice)") }
+        print("OpenBLAS kernels: \(KernelChoice.report)")
     }
 
     func printRow(_ s: Measurement, pytorch p: Measurement?) {

@@ -7,7 +7,7 @@
 //   - pre-LN blocks without dropout, final LayerNorm; EMA teacher over the blocks and final norm;
 //   - targets: mean of the top K blocks' FFN outputs, each layer-normalized without parameters;
 //   - Linear head at the masked positions; Smooth L1 summed over channels, mean over masked positions,
-//     times 1/sqrt(D); AdamW (lr 1e-3, weight decay 0.05 on every parameter); EMA with tau 0.999.
+//     times 1/sqrt(D); AdamW (lr 1e-3, weight decay 0.05; here on weight matrices only, which costs the same); EMA with tau 0.999.
 import Autograd
 import Data2Vec
 import NN
@@ -73,14 +73,12 @@ final class PatchFrontEnd: Data2VecFrontEnd {
     var ownParameters: [(name: String, tensor: Tensor)] { [("maskEmbedding", maskEmbedding), ("positions", positions)] }
     var submodules: [(name: String, module: any Module)] { [("embedding", embedding)] }
 
-    func features(_ images: Tensor) -> (features: Tensor, validLengths: [Int]?) { (embedding(patchify(images, patchSize: 4)), nil) }
-    func mask(for images: Tensor, length: Int, using rng: inout RandomGenerator) -> Mask {
-        fixedCountMask(batchSize: images.shape[0], length: length, count: maskedCount, using: &rng)
+    func inputs(for images: Tensor, using rng: inout RandomGenerator) -> Data2VecInputs {
+        let features = embedding(patchify(images, patchSize: 4))
+        let mask = fixedCountMask(batchSize: images.shape[0], length: features.shape[1], count: maskedCount, using: &rng)
+        return Data2VecInputs(student: Tensor.where(mask.tensor, maskEmbedding, features) + positions,
+                              teacher: Tensor.withoutGradients { features.detached() + positions }, mask: mask)
     }
-    func studentInput(_ features: Tensor, mask: Mask, batch: Tensor) -> Tensor {
-        Tensor.where(mask.tensor, maskEmbedding, features) + positions
-    }
-    func teacherInput(_ features: Tensor, batch: Tensor) -> Tensor { features + positions }
 }
 
 /// Text: token ids [B][T] -> embeddings; masked ids replaced by the mask id; learned positions.
@@ -99,17 +97,13 @@ final class TokenFrontEnd: Data2VecFrontEnd {
     var ownParameters: [(name: String, tensor: Tensor)] { [("positions", positions)] }
     var submodules: [(name: String, module: any Module)] { [("embedding", embedding)] }
 
-    func features(_ ids: [[Int]]) -> (features: Tensor, validLengths: [Int]?) {
-        (embedding(ids.flatMap { $0 }, shape: [ids.count, ids[0].count]), nil)
-    }
-    func mask(for ids: [[Int]], length: Int, using rng: inout RandomGenerator) -> Mask {
-        fixedCountMask(batchSize: ids.count, length: length, count: maskedCount, using: &rng)
-    }
-    func studentInput(_ features: Tensor, mask: Mask, batch ids: [[Int]]) -> Tensor {
+    func inputs(for ids: [[Int]], using rng: inout RandomGenerator) -> Data2VecInputs {
+        let shape = [ids.count, ids[0].count]
+        let mask = fixedCountMask(batchSize: ids.count, length: shape[1], count: maskedCount, using: &rng)
         let masked = zip(ids, mask.isMasked).flatMap { row, isMasked in zip(row, isMasked).map { $1 ? BenchConfig.maskTokenID : $0 } }
-        return embedding(masked, shape: [ids.count, ids[0].count]) + positions
+        return Data2VecInputs(student: embedding(masked, shape: shape) + positions,
+                              teacher: Tensor.withoutGradients { embedding(ids.flatMap { $0 }, shape: shape) + positions }, mask: mask)
     }
-    func teacherInput(_ features: Tensor, batch: [[Int]]) -> Tensor { features + positions }
 }
 
 /// A trainer for `config` and one step function over a fixed random batch.
@@ -121,17 +115,13 @@ func makeStep(_ config: BenchConfig, seed: UInt64) -> () -> Float {
     d2v.lossBeta = config.beta
     d2v.emaDecay = 0.999
     d2v.emaEndDecay = 0.999
-    func encoder() -> TransformerEncoder {
-        TransformerEncoder(blockCount: config.blocks, dimension: config.dimension, headCount: config.heads,
-                           feedForwardDimension: config.feedForward, placement: .preLN, using: &rng)
-    }
+    let encoder = TransformerConfiguration(blockCount: config.blocks, dimension: config.dimension, headCount: config.heads,
+                                           feedForwardDimension: config.feedForward, placement: .preLN)
+    // A constant learning rate of 1e-3 (no warm-up, cosine to 100% of the peak).
+    let optimization = AdamWConfiguration(peakLearningRate: 1e-3, weightDecay: 0.05, warmupFraction: 0, finalFraction: 1)
     func trainer<F: Data2VecFrontEnd>(_ frontEnd: F) -> Data2VecTrainer<F> {
-        let (student, copy) = (encoder(), encoder())
-        return Data2VecTrainer(frontEnd: frontEnd, student: student, teacherCopy: copy,
-                               head: RegressionHead(dimension: config.dimension, using: &rng), config: d2v,
-                               schedule: ConstantSchedule(1e-3)) { named in
-            AdamW([ParameterGroup(named.map(\.tensor), weightDecay: 0.05)], learningRate: 1e-3)
-        }
+        Data2VecTrainer(frontEnd: frontEnd, student: TransformerEncoder(encoder, using: &rng), config: d2v, optimization: optimization,
+                        totalSteps: 1_000_000, using: &rng)
     }
     switch config.modality {
     case .vision:

@@ -19,7 +19,7 @@ struct BenchMLP: ParsableCommand {
     func run() throws {
         print("bench-mlp: MLP 784-256-256-10, batch 256, softmax cross-entropy, SGD (lr 0.01)")
         print("OpenBLAS core \(BLAS.coreName); OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
-        if let advice = BLAS.kernelAdvice { print("note: \(advice)") }
+        print("OpenBLAS kernels: \(KernelChoice.report)")
         print("threads  median ms/step  (min-max)       sgemm ms  rest ms  rest/sgemm  sgemm GFLOP/s  loss first->last")
         for threadCount in threads {
             BLAS.setThreadCount(threadCount)

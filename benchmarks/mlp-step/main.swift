@@ -2,4 +2,7 @@
 // SGD), timed, with the time spent inside cblas_sgemm separated from the rest of the engine.
 // Run: swift run -c release bench-mlp [--steps 200] [--threads 1 2]
 // The rest (element kernels, graph bookkeeping, allocation, the SGD update) is the engine's overhead.
+import Autograd
+
+KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
 BenchMLP.main()

@@ -19,7 +19,7 @@ struct Chapter01: ParsableCommand {
     @OptionGroup var options: ChapterOptions
 
     func run() throws {
-        let chapter = Chapter(number: 1, title: "Tensors, broadcasting, and why BLAS", options: options)
+        let chapter = try Chapter(number: 1, title: "Tensors, broadcasting, and why BLAS", options: options)
         storageAndStrides(chapter)
         broadcasting(chapter)
         try whyBLAS(chapter)

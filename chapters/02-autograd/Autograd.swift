@@ -18,7 +18,7 @@ struct Chapter02: ParsableCommand {
     @OptionGroup var options: ChapterOptions
 
     func run() throws {
-        let chapter = Chapter(number: 2, title: "Automatic differentiation, from one number to tensors", options: options)
+        let chapter = try Chapter(number: 2, title: "Automatic differentiation, from one number to tensors", options: options)
         scalarEngine(chapter)
         tensorEngine(chapter)
         gradientCheckByHand(chapter)

@@ -18,8 +18,8 @@ final class DigitReverser: Module {
     init(length: Int, dimension: Int, placement: LayerNormPlacement, using rng: inout RandomGenerator) {
         tokens = Embedding(count: 10, dimension: dimension, initializer: .normal(std: 0.02), using: &rng)
         positions = Embedding(count: length, dimension: dimension, initializer: .normal(std: 0.02), using: &rng)
-        encoder = TransformerEncoder(blockCount: 2, dimension: dimension, headCount: 4, feedForwardDimension: 4 * dimension,
-                                     placement: placement, initializer: .normal(std: 0.02), using: &rng)
+        encoder = TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: dimension, headCount: 4, feedForwardDimension: 4 * dimension,
+                                     placement: placement, initializer: .normal(std: 0.02)), using: &rng)
         classifier = Linear(dimension, 10, initializer: .normal(std: 0.02), using: &rng)
     }
 
@@ -31,8 +31,8 @@ final class DigitReverser: Module {
     func callAsFunction(_ digits: [Int], batch: Int, returnAttentionWeights: Bool = false) -> (logits: Tensor, blocks: [BlockOutputs]) {
         let length = digits.count / batch
         let x = tokens(digits, shape: [batch, length]) + positions(Array(0..<length), shape: [length])
-        let (h, blocks) = encoder(x, returnAttentionWeights: returnAttentionWeights)
-        return (classifier(h).reshaped([batch * length, 10]), blocks)
+        let encoded = encoder(x, returnAttentionWeights: returnAttentionWeights)
+        return (classifier(encoded.output).reshaped([batch * length, 10]), encoded.blocks)
     }
 }
 

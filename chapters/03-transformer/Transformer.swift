@@ -20,7 +20,7 @@ struct Chapter03: ParsableCommand {
     @OptionGroup var options: ChapterOptions
 
     func run() throws {
-        let chapter = Chapter(number: 3, title: "The Transformer encoder, piece by piece", options: options)
+        let chapter = try Chapter(number: 3, title: "The Transformer encoder, piece by piece", options: options)
         attentionByHand(chapter)
         normalizationAndActivation(chapter)
         placements(chapter)
@@ -94,8 +94,8 @@ func placements(_ chapter: Chapter) {
     let x = Tensor.normal([4, 16, 32], using: &rng)
     var scales: [LayerNormPlacement: [Float]] = [:]
     for placement in LayerNormPlacement.allCases {
-        let encoder = TransformerEncoder(blockCount: 8, dimension: 32, headCount: 4, feedForwardDimension: 128,
-                                         placement: placement, initializer: .normal(std: 0.2), using: &rng)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 8, dimension: 32, headCount: 4, feedForwardDimension: 128,
+                                         placement: placement, initializer: .normal(std: 0.2)), using: &rng)
         let records = Tensor.withoutGradients { encoder(x, recordBlocks: true).blocks }
         scales[placement] = records.map { $0.output.variance().item.squareRoot() }
         print("  \(placement.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) block output std: "

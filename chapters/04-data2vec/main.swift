@@ -1,3 +1,6 @@
 // Chapter 04: the data2vec algorithm. Run: swift run -c release ch04-data2vec [--quick]
-// The chapter is in Data2VecChapter.swift and Collapse.swift; main.swift only parses the command line.
+// The chapter starts in Chapter04.swift; main.swift only starts it.
+import Autograd
+
+KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
 Chapter04.main()

@@ -1,4 +1,6 @@
 // Chapter 05: data2vec on images. Run: swift run -c release ch05-vision [--quick]
-// The chapter is in VisionChapter.swift (sections 1-2), EvaluationSections.swift (3-4) and Summary.swift;
-// the tools are in Pretraining.swift and Evaluation.swift. main.swift only parses the command line.
+// The chapter starts in Chapter05.swift; main.swift only starts it.
+import Autograd
+
+KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
 Chapter05.main()

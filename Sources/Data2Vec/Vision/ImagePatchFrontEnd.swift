@@ -1,55 +1,76 @@
-// The image front end of data2vec vision (spec B.2), scaled to MNIST: 28 x 28 images cut into 4 x 4
-// patches (a 7 x 7 grid of 49 tokens), each linearly embedded to D (BEiT's PatchEmbed is the same as a
-// stride-4 convolution); masked patch embeddings are replaced by a learned mask vector (trunc-normal
-// std 0.02, as BEiT's `mask_token`), then fixed 2-D sine-cosine positions are added, so a masked patch
-// still says where it is. Masking: BEiT block masking on the 7 x 7 grid.
+// The image front end of data2vec vision (paper section 4.1; data2vec vision `beit/modeling_cyclical.py`
+// `forward_features`), scaled to MNIST: 28 x 28 images cut into 4 x 4 patches (a 7 x 7 grid of 49 tokens),
+// each linearly embedded to D (BEiT's PatchEmbed is the same as a stride-4 convolution); masked patch
+// embeddings are replaced by a learned mask vector (`x * (1 - w) + mask_token * w`), then fixed 2-D
+// sine-cosine positions are added, so a masked patch still says where it is. Masking: BEiT block masking
+// on the 7 x 7 grid (`masking_generator.py`).
 import Autograd
 import Foundation
 import NN
 
-public final class ImagePatchFrontEnd: Data2VecFrontEnd {
-    public typealias Batch = Tensor  // images [B, 28, 28]
+/// The sizes and the masking of the image front end.
+public struct ImagePatchConfiguration: Sendable, Equatable {
+    /// Images are `imageSize` x `imageSize` pixels, cut into `patchSize` x `patchSize` patches.
+    public var imageSize = 28
+    public var patchSize = 4
+    /// D, the encoder's width.
+    public var dimension: Int
+    /// BEiT `num_mask_patches`: patches to mask per image (data2vec: 120 of 196, 61%; here 29 of 49, 59%).
+    public var maskedPatches = 29
+    /// BEiT `min_mask_patches_per_block` (data2vec: 16 of a 14 x 14 grid; here 4 of a 7 x 7 grid).
+    public var minimumBlock = 4
+    /// How the patch embedding and the mask vector start (data2vec vision: N(0, 0.02^2) cut at +-0.02).
+    public var initializer: Initializer = .beitTruncatedNormal
 
-    public let patchSize: Int
-    public let grid: Int
+    public init(dimension: Int) { self.dimension = dimension }
+
+    /// Patches per side: imageSize / patchSize.
+    public var grid: Int { imageSize / patchSize }
+}
+
+/// Images [B, 28, 28] -> patch sequences [B, 49, D] with positions; the student's masked view and the teacher's whole view.
+public final class ImagePatchFrontEnd: Data2VecFrontEnd {
+    public typealias Batch = Tensor  // images [B, H, W]
+
+    public let configuration: ImagePatchConfiguration
+    /// Linear(p * p, D): one embedding per patch.
     public let embedding: Linear
+    /// BEiT's `mask_token`: replaces the embedding of every masked patch.
     public let maskEmbedding: Tensor
     /// Fixed, not learned: [grid * grid, D].
     public let positions: Tensor
-    public var masking: BlockMasking
+    public let masking: BlockMasking
     public var isTraining = true
 
-    public init(imageSize: Int = 28, patchSize: Int = 4, dimension: Int, maskRatio: Double = 0.6, minimumBlock: Int = 4,
-                using rng: inout RandomGenerator) {
-        self.patchSize = patchSize
-        grid = imageSize / patchSize
-        embedding = Linear(patchSize * patchSize, dimension, initializer: .truncatedNormal(std: 0.02), using: &rng)
-        maskEmbedding = Tensor.truncatedNormal([dimension], std: 0.02, using: &rng, requiresGradient: true)
-        positions = sinusoidalPositions2D(grid: grid, dimension: dimension)
-        masking = BlockMasking(rows: grid, columns: grid, targetCount: Int((maskRatio * Double(grid * grid)).rounded()),
-                               minimumBlock: minimumBlock)
+    public init(_ configuration: ImagePatchConfiguration, using rng: inout RandomGenerator) {
+        let c = configuration
+        precondition(c.imageSize % c.patchSize == 0, "ImagePatchFrontEnd: image size \(c.imageSize) is not a multiple of the patch size \(c.patchSize)")
+        self.configuration = c
+        embedding = Linear(c.patchSize * c.patchSize, c.dimension, initializer: c.initializer, using: &rng)
+        maskEmbedding = c.initializer.make([c.dimension], fanIn: c.dimension, fanOut: c.dimension, using: &rng)
+        positions = sinusoidalPositions2D(grid: c.grid, dimension: c.dimension)
+        masking = BlockMasking(rows: c.grid, columns: c.grid, targetCount: c.maskedPatches, minimumBlock: c.minimumBlock)
     }
 
     public var ownParameters: [(name: String, tensor: Tensor)] { [("maskEmbedding", maskEmbedding)] }
     public var submodules: [(name: String, module: any Module)] { [("embedding", embedding)] }
 
-    /// Patch embeddings [B, 49, D].
-    public func features(_ images: Tensor) -> (features: Tensor, validLengths: [Int]?) {
-        (embedding(patchify(images, patchSize: patchSize)), nil)
+    /// Patch embeddings [B, 49, D], before positions.
+    public func patchEmbeddings(_ images: Tensor) -> Tensor {
+        embedding(patchify(images, patchSize: configuration.patchSize))
     }
 
-    public func mask(for images: Tensor, length: Int, using rng: inout RandomGenerator) -> Mask {
-        masking(batchSize: images.shape[0], using: &rng)
+    /// Block masks for the batch; the student sees the mask vector in masked patches, the teacher every patch.
+    public func inputs(for images: Tensor, using rng: inout RandomGenerator) -> Data2VecInputs {
+        let features = patchEmbeddings(images)
+        let mask = masking(batchSize: images.shape[0], using: &rng)
+        let student = Tensor.where(mask.tensor, maskEmbedding, features) + positions
+        let teacher = Tensor.withoutGradients { features.detached() + positions }
+        return Data2VecInputs(student: student, teacher: teacher, mask: mask)
     }
 
-    public func studentInput(_ features: Tensor, mask: Mask, batch: Tensor) -> Tensor {
-        Tensor.where(mask.tensor, maskEmbedding, features) + positions
-    }
-
-    public func teacherInput(_ features: Tensor, batch: Tensor) -> Tensor { features + positions }
-
-    /// Unmasked input for downstream use: patch embeddings plus positions.
-    public func encoderInput(_ images: Tensor) -> Tensor { features(images).features + positions }
+    /// The unmasked encoder input for downstream use: patch embeddings plus positions, [B, 49, D].
+    public func encoderInput(_ images: Tensor) -> Tensor { patchEmbeddings(images) + positions }
 }
 
 /// Fixed 2-D sine-cosine position embeddings (as MAE and the data2vec 2.0 image model use): half of the

@@ -1,0 +1,108 @@
+// Supervised training with a budget set by convergence: epochs over the labelled examples, validated on a
+// part carved out of them, stopped when the validation score has not improved for a while, and ended with
+// the parameters of the best validation. Fine-tuning a pretrained encoder and training the same network
+// from scratch both go through here, under the same rule, so neither is cut short.
+import Autograd
+import NN
+import Optim
+
+/// How long supervised training may run, and how it decides to stop.
+public struct TrainingBudget: Sendable, Equatable {
+    /// The most passes over the training part of the labelled examples.
+    public var maximumEpochs: Int
+    /// The most updates in all, whatever the epochs.
+    public var maximumSteps: Int
+    public var batchSize: Int
+    /// Validate once per epoch, but at least every `maximumStepsBetweenValidations` and at most every
+    /// `minimumStepsBetweenValidations` updates (tiny training sets have epochs of one step).
+    public var minimumStepsBetweenValidations: Int
+    public var maximumStepsBetweenValidations: Int
+    /// Stop after this many validations without a better score.
+    public var patience: Int
+    /// The fraction of the labelled examples held out for validation, class by class.
+    public var validationFraction: Double
+    /// With fewer labelled examples than this, nothing is held out: training runs `maximumEpochs` and the
+    /// last parameters are kept (too few examples to both train and validate).
+    public var minimumExamplesForValidation: Int
+
+    public init(maximumEpochs: Int, maximumSteps: Int = .max, batchSize: Int = 64, minimumStepsBetweenValidations: Int = 1,
+                maximumStepsBetweenValidations: Int = 200, patience: Int = 5, validationFraction: Double = 0.2,
+                minimumExamplesForValidation: Int = 50) {
+        self.maximumEpochs = maximumEpochs
+        self.maximumSteps = maximumSteps
+        self.batchSize = batchSize
+        self.minimumStepsBetweenValidations = minimumStepsBetweenValidations
+        self.maximumStepsBetweenValidations = maximumStepsBetweenValidations
+        self.patience = patience
+        self.validationFraction = validationFraction
+        self.minimumExamplesForValidation = minimumExamplesForValidation
+    }
+}
+
+/// What a supervised run did.
+public struct TrainingReport: Sendable {
+    /// Updates taken, and the update after which the kept parameters were saved.
+    public var steps: Int
+    public var bestStep: Int
+    /// Passes over the training part (fractional).
+    public var epochs: Double
+    /// The best validation score, or nil when nothing was held out.
+    public var bestValidationScore: Float?
+    public var trainingExamples: Int
+    public var validationExamples: Int
+    public var stoppedEarly: Bool
+}
+
+/// Trains `model` on the labelled `examples` until the validation score stops improving (see `TrainingBudget`),
+/// then restores the best parameters.
+///
+/// - Parameters:
+///   - labels: every example's label, for the class-by-class validation split.
+///   - loss: the training loss of a batch of example indices (the model is in training mode).
+///   - score: a validation score of some example indices, higher is better (the model is in evaluation
+///     mode and no graph is recorded), for example the accuracy or minus an error rate.
+public func trainWithEarlyStopping(_ model: any Module, optimization: AdamWConfiguration, examples: [Int], labels: [Int],
+                                   budget: TrainingBudget, seed: UInt64, loss: ([Int]) -> Tensor,
+                                   score: ([Int]) -> Float) -> TrainingReport {
+    var rng = RandomGenerator(seed: seed)
+    let (train, validation) = validationSplit(examples, labels: labels, fraction: budget.validationFraction,
+                                              minimumExamples: budget.minimumExamplesForValidation, using: &rng)
+    var batches = ShuffledBatches(train, size: budget.batchSize)
+    let stepsPerEpoch = max(1, batches.batchesPerEpoch)
+    let totalSteps = min(budget.maximumSteps, budget.maximumEpochs * stepsPerEpoch)
+    let interval = max(budget.minimumStepsBetweenValidations, min(stepsPerEpoch, budget.maximumStepsBetweenValidations))
+    let optimizer = optimization.makeOptimizer(model.namedParameters)
+    let schedule = optimization.makeSchedule(totalSteps: totalSteps)
+    let parameters = model.parameters
+    var best: (score: Float, step: Int, values: [[Float]])? = nil
+    var sinceBest = 0, step = 0
+
+    func validate() -> Float {
+        model.eval()
+        defer { model.train() }
+        return Tensor.withoutGradients { score(validation) }
+    }
+
+    model.train()
+    while step < totalSteps {
+        loss(batches.next(using: &rng)).backward()
+        takeStep(optimizer, learningRate: schedule.learningRate(at: step), clipNorm: optimization.clipNorm)
+        step += 1
+        guard !validation.isEmpty, step % interval == 0 || step == totalSteps else { continue }
+        let current = validate()
+        if best == nil || current > best!.score {
+            best = (current, step, parameters.map(\.scalars))
+            sinceBest = 0
+        } else {
+            sinceBest += 1
+            if sinceBest >= budget.patience { break }
+        }
+    }
+    if let best {
+        for (p, values) in zip(parameters, best.values) { p.storage.pointer.update(from: values, count: p.count) }
+    }
+    model.eval()
+    return TrainingReport(steps: step, bestStep: best?.step ?? step, epochs: Double(step) / Double(stepsPerEpoch),
+                          bestValidationScore: best?.score, trainingExamples: train.count, validationExamples: validation.count,
+                          stoppedEarly: step < totalSteps)
+}
