@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Autograd", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Optim", dependencies: ["Autograd"], swiftSettings: numericSettings),
-        .target(name: "Data2Vec", dependencies: ["Autograd", "NN", "Optim"], swiftSettings: numericSettings),
+        .target(name: "Data2Vec", dependencies: ["Autograd", "NN", "Optim", "Datasets"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Evaluation", dependencies: ["Autograd", "NN", "Optim"], swiftSettings: numericSettings),
         .target(name: "Plot"),
@@ -60,6 +60,7 @@ let package = Package(
         chapter("03", "transformer", ["Autograd", "NN", "Optim", "Datasets", "Plot"]),
         chapter("04", "data2vec", ["Autograd", "NN", "Optim", "Data2Vec", "Plot"]),
         chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
+        chapter("06", "speech", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",
@@ -72,12 +73,14 @@ let package = Package(
             path: "benchmarks/data2vec-step",
             swiftSettings: numericSettings),
 
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd"], swiftSettings: numericSettings),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "Data2VecTests", dependencies: ["Data2Vec", "NN", "Optim", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autograd"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NN", "Optim", "Autograd"], swiftSettings: numericSettings),
+        .testTarget(name: "ExerciseTests", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],
+                    swiftSettings: numericSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ChapterKitTests", dependencies: ["ChapterKit"]),
     ])

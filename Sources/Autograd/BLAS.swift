@@ -7,7 +7,7 @@ import Foundation
 public enum BLAS {
     /// Sets the number of threads OpenBLAS uses for each product (it defaults to the number of cores).
     public static func setThreadCount(_ count: Int) {
-        precondition(count >= 1, "BLAS.setThreadCount: need at least one thread, got \(count)")
+        require(count >= 1, "BLAS.setThreadCount: need at least one thread, got \(count)")
         openblas_set_num_threads(Int32(count))
     }
 

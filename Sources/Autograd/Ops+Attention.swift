@@ -25,7 +25,7 @@ public struct AttentionDropout: Sendable {
     public var probability: Float
     public var seed: UInt64
     public init(probability: Float, seed: UInt64) {
-        precondition(probability >= 0 && probability < 1, "AttentionDropout: probability must be in [0, 1), got \(probability)")
+        require(probability >= 0 && probability < 1, "AttentionDropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         self.seed = seed
     }
@@ -40,10 +40,11 @@ extension Tensor {
     ///   - headCount: H.
     ///   - keyPaddingMask: [B, T] with 1 at padded keys (they get -inf before the softmax), else 0.
     ///   - dropout: dropout on the attention weights (training only), or nil.
-    /// - Returns: the context [B, T, D] (heads concatenated, ready for the output projection) and the
-    ///   attention weights A [B, H, T, T] before dropout (no gradient flows through them).
+    ///   - returnWeights: also return the attention weights (a copy, for plots).
+    /// - Returns: the context [B, T, D] (heads concatenated, ready for the output projection) and, when
+    ///   asked, the attention weights A [B, H, T, T] before dropout (no gradient flows through them).
     public static func multiHeadAttention(packed qkv: Tensor, headCount: Int, keyPaddingMask: Tensor? = nil,
-                                          dropout: AttentionDropout? = nil) -> (context: Tensor, weights: Tensor) {
+                                          dropout: AttentionDropout? = nil, returnWeights: Bool = false) -> (context: Tensor, weights: Tensor?) {
         guard qkv.rank == 3, qkv.shape[2] % (3 * headCount) == 0 else {
             shapeFailure(ShapeError("multiHeadAttention: packed qkv must be [B, T, 3D] with D divisible by \(headCount) heads, got \(qkv.shape)"))
         }
@@ -52,87 +53,119 @@ extension Tensor {
         if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
             shapeFailure(ShapeError("multiHeadAttention: key padding mask \(keyPaddingMask.shape) does not match [\(b), \(t)]"))
         }
+        // Each row of A is stored with a stride of `tp`, T rounded up to a multiple of 8: the extra columns
+        // hold -inf before the softmax (so exactly 0 after it), and every row is whole SIMD8 groups.
+        let tp = (t + 7) / 8 * 8
         let padded = keyPaddingMask.map { $0.scalars.map { $0 != 0 } }
         let scale = 1 / Float(dh).squareRoot()
         let input = qkv.storage.pointer
-        let weights = TensorStorage(uninitializedCount: b * h * t * t)
+        let weights = TensorStorage(uninitializedCount: b * h * t * tp)
         let context = TensorStorage(uninitializedCount: b * t * d)
-        let dropMask = dropout.flatMap { $0.probability > 0 ? TensorStorage(uninitializedCount: b * h * t * t) : nil }
+        let dropMask = dropout.flatMap { $0.probability > 0 ? TensorStorage(uninitializedCount: b * h * t * tp) : nil }
         let dropProbability = dropout?.probability ?? 0, dropSeed = dropout?.seed ?? 0
 
         // Pair p = (sample p / H, head p % H): where its Q, K, V, A and O live.
         func q(_ p: Int) -> Int { (p / h) * t * 3 * d + (p % h) * dh }  // K at q + D, V at q + 2D; rows 3D apart
         func o(_ p: Int) -> Int { (p / h) * t * d + (p % h) * dh }      // rows D apart
-        func a(_ p: Int) -> Int { p * t * t }                            // rows T apart
+        func a(_ p: Int) -> Int { p * t * tp }                           // rows tp apart
 
-        /// Writes A * M of pair p into `out` (t * t floats).
+        /// Writes A * M of pair p into `out` (t * tp floats).
         func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {
-            let attention = weights.pointer + a(p), mask = dropMask!.pointer + a(p)
-            for i in 0..<(t * t) { out[i] = attention[i] * mask[i] }
+            map8(weights.pointer + a(p), dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
         }
 
         Parallel.forEachChunk(of: b * h) { pairs in
-            let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * t) }
+            let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * tp) }
             defer { dropped?.deallocate() }
             for p in pairs {
                 let scores = weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
-                           a: input + q(p), lda: 3 * d, b: input + q(p) + d, ldb: 3 * d, beta: 0, c: scores, ldc: t)
-                if let padded {
-                    for key in 0..<t where padded[(p / h) * t + key] {
-                        for query in 0..<t { scores[query * t + key] = -.infinity }
-                    }
+                           a: input + q(p), lda: 3 * d, b: input + q(p) + d, ldb: 3 * d, beta: 0, c: scores, ldc: tp)
+                for query in 0..<t {
+                    let row = scores + query * tp
+                    for key in t..<tp { row[key] = -.infinity }
+                    if let padded { for key in 0..<t where padded[(p / h) * t + key] { row[key] = -.infinity } }
+                    softmaxRow8(row, width: tp)
                 }
-                for query in 0..<t { softmaxContiguous(scores + query * t, scores + query * t, n: t) }
                 var probabilities = UnsafePointer(scores)
                 if let dropMask, let dropped {
                     var rng = RandomGenerator(seed: dropSeed &+ UInt64(p) &* 0x9E37_79B9_7F4A_7C15)
-                    let mask = dropMask.pointer + a(p), scale = 1 / (1 - dropProbability)
-                    for i in 0..<(t * t) { mask[i] = rng.uniform() < dropProbability ? 0 : scale }
+                    let mask = dropMask.pointer + a(p), keep = 1 / (1 - dropProbability)
+                    for i in 0..<(t * tp) { mask[i] = rng.uniform() < dropProbability ? 0 : keep }
                     applyDropMask(p, dropped)
                     probabilities = UnsafePointer(dropped)
                 }
                 BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
-                           a: probabilities, lda: t, b: input + q(p) + 2 * d, ldb: 3 * d, beta: 0, c: context.pointer + o(p), ldc: d)
+                           a: probabilities, lda: tp, b: input + q(p) + 2 * d, ldb: 3 * d, beta: 0, c: context.pointer + o(p), ldc: d)
             }
         }
-        let weightsTensor = Tensor(shape: [b, h, t, t], storage: weights, operation: "attentionWeights")
+        let weightsTensor = returnWeights ? Tensor(shape: [b, h, t, t], storage: compactRows(weights, rows: b * h * t, width: t, stride: tp),
+                                                   operation: "attentionWeights") : nil
         let output = Tensor.result("multiHeadAttention", shape: [b, t, d], storage: context, inputs: [qkv]) { result in
             let g = result.grad!.storage.pointer, input = result.parents[0].storage.pointer
             let (dqkv, isFresh) = result.parents[0].gradientBufferForOverwrite()
             let beta: Float = isFresh ? 0 : 1  // every element of a fresh buffer is written exactly once below
             Parallel.forEachChunk(of: b * h) { pairs in
-                let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)
-                let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * t) }
+                // The padding columns of dScores are never written by sgemm: zero them once, so they stay 0.
+                let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * tp)
+                dScores.initialize(repeating: 0, count: t * tp)
+                let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * tp) }
                 defer { dScores.deallocate(); dropped?.deallocate() }
                 for p in pairs {
                     let attention = weights.pointer + a(p)
                     let (qp, kp, vp) = (input + q(p), input + q(p) + d, input + q(p) + 2 * d)
                     // dA = dO V^T (times the dropout mask), then dS = A * (dA - rowsum(dA * A)) in place.
                     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
-                               a: g + o(p), lda: d, b: vp, ldb: 3 * d, beta: 0, c: dScores, ldc: t)
+                               a: g + o(p), lda: d, b: vp, ldb: 3 * d, beta: 0, c: dScores, ldc: tp)
                     var probabilities = UnsafePointer(attention)  // what multiplied V in the forward pass
                     if let dropMask, let dropped {
-                        let mask = dropMask.pointer + a(p)
-                        for i in 0..<(t * t) { dScores[i] *= mask[i] }
+                        map8(dScores, dropMask.pointer + a(p), dScores, t * tp) { $0 * $1 }
                         applyDropMask(p, dropped)
                         probabilities = UnsafePointer(dropped)
                     }
                     for query in 0..<t {
-                        let row = query * t
-                        let dot = vectorDot(dScores + row, attention + row, t)
-                        for key in 0..<t { dScores[row + key] = attention[row + key] * (dScores[row + key] - dot) }
+                        let (dRow, aRow) = (dScores + query * tp, attention + query * tp)
+                        let dot = vectorDot(dRow, aRow, tp)
+                        map8(dRow, aRow, dRow, tp) { ($0 - dot) * $1 }
                     }
                     // dV = A^T dO, dQ = s dS K, dK = s dS^T Q, each into its columns of d(qkv).
                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
-                               a: probabilities, lda: t, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
+                               a: probabilities, lda: tp, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
                     BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                               a: dScores, lda: t, b: kp, ldb: 3 * d, beta: beta, c: dqkv + q(p), ldc: 3 * d)
+                               a: dScores, lda: tp, b: kp, ldb: 3 * d, beta: beta, c: dqkv + q(p), ldc: 3 * d)
                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                               a: dScores, lda: t, b: qp, ldb: 3 * d, beta: beta, c: dqkv + q(p) + d, ldc: 3 * d)
+                               a: dScores, lda: tp, b: qp, ldb: 3 * d, beta: beta, c: dqkv + q(p) + d, ldc: 3 * d)
                 }
             }
         }
         return (output, weightsTensor)
+    }
+}
+
+/// Rows of `width` floats stored `stride` apart, copied into a contiguous [rows, width] buffer.
+func compactRows(_ source: TensorStorage, rows: Int, width: Int, stride: Int) -> TensorStorage {
+    let out = TensorStorage(uninitializedCount: rows * width)
+    for r in 0..<rows { (out.pointer + r * width).update(from: source.pointer + r * stride, count: width) }
+    return out
+}
+
+/// Softmax of one row in place, `width` a multiple of 8 (entries of -inf get weight exactly 0).
+@inline(__always)
+func softmaxRow8(_ row: UnsafeMutablePointer<Float>, width: Int) {
+    var maximum = vectorMax(row, width)
+    if maximum == -.infinity { maximum = 0 }  // a fully padded row: all weights 0 (0/0 avoided below)
+    var sums = Float8()
+    var i = 0
+    while i < width {
+        let e = fastExp(UnsafeRawPointer(row + i).loadUnaligned(as: Float8.self) - maximum)
+        UnsafeMutableRawPointer(row + i).storeBytes(of: e, as: Float8.self)
+        sums += e
+        i += 8
+    }
+    let inverse = 1 / sums.sum()
+    i = 0
+    while i < width {
+        UnsafeMutableRawPointer(row + i).storeBytes(of: UnsafeRawPointer(row + i).loadUnaligned(as: Float8.self) * inverse, as: Float8.self)
+        i += 8
     }
 }

@@ -17,7 +17,7 @@ extension Tensor {
         guard groups >= 1, cin % groups == 0, cout % groups == 0, cinGroup == cin / groups else {
             shapeFailure(ShapeError("conv1d: input \(shape) and weight \(weight.shape) do not fit \(groups) groups (need Cin and Cout divisible by groups and weight.shape[1] = Cin / groups)"))
         }
-        precondition(stride >= 1 && padding >= 0, "conv1d: stride must be >= 1 and padding >= 0 (got \(stride), \(padding))")
+        require(stride >= 1 && padding >= 0, "conv1d: stride must be >= 1 and padding >= 0 (got \(stride), \(padding))")
         if let bias, bias.shape != [cout] {
             shapeFailure(ShapeError("conv1d: bias of shape \(bias.shape) does not match \(cout) output channels"))
         }

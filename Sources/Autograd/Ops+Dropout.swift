@@ -26,7 +26,7 @@ extension Tensor {
 
     /// A tensor of `shape` whose elements are 0 with probability p and 1 / (1 - p) otherwise.
     public static func keepMask(shape: [Int], dropProbability p: Float, using rng: inout RandomGenerator) -> Tensor {
-        precondition(p >= 0 && p < 1, "dropout: the drop probability must be in [0, 1), got \(p)")
+        require(p >= 0 && p < 1, "dropout: the drop probability must be in [0, 1), got \(p)")
         let storage = TensorStorage(uninitializedCount: shape.reduce(1, *))
         let scale = 1 / (1 - p), mask = storage.pointer
         for i in 0..<storage.count { mask[i] = rng.uniform() < p ? 0 : scale }

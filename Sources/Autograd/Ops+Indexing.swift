@@ -44,7 +44,7 @@ extension Tensor {
         guard values.shape == expected else {
             shapeFailure(ShapeError("indexPut: values of shape \(values.shape) do not fit \(indices.count) slices of shape \(shape) along axis \(axis) (expected \(expected))"))
         }
-        precondition(Set(indices).count == indices.count, "indexPut: indices must be distinct")
+        require(Set(indices).count == indices.count, "indexPut: indices must be distinct")
         for index in indices where index < 0 || index >= n {
             shapeFailure(ShapeError("indexPut: index \(index) is out of range for axis \(axis) of shape \(shape)"))
         }

@@ -43,7 +43,7 @@ extension Tensor {
     /// Maximum along one axis. The gradient goes to the first position that attains the maximum.
     public func max(alongAxis axis: Int, keepingDimensions: Bool = false) -> Tensor {
         let axis = self.axis(axis, op: "max")
-        precondition(shape[axis] > 0, "max: axis \(axis) of shape \(shape) is empty")
+        require(shape[axis] > 0, "max: axis \(axis) of shape \(shape) is empty")
         let (outer, n, inner) = splitAround(axis)
         let out = TensorStorage(uninitializedCount: outer * inner)
         var argmax = [Int](repeating: 0, count: outer * inner)

@@ -7,7 +7,7 @@ extension Tensor {
         var newShape = newShape
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.map(\.element).reduce(1, *)
-            precondition(known > 0 && count % known == 0, "reshaped: cannot infer -1 in \(newShape) for shape \(shape)")
+            require(known > 0 && count % known == 0, "reshaped: cannot infer -1 in \(newShape) for shape \(shape)")
             newShape[inferred] = count / known
         }
         guard newShape.reduce(1, *) == count, newShape.allSatisfy({ $0 >= 0 }) else {
@@ -22,7 +22,7 @@ extension Tensor {
     /// Reorders the axes: result axis i is input axis `axes[i]` (PyTorch's `permute`). Copies.
     public func permuted(_ axes: [Int]) -> Tensor {
         let axes = axes.map { axis($0, op: "permuted") }
-        precondition(axes.count == rank && Set(axes).count == rank,
+        require(axes.count == rank && Set(axes).count == rank,
                      "permuted: \(axes) is not a permutation of the \(rank) axes of shape \(shape)")
         let outShape = axes.map { shape[$0] }
         let inStrides = strides
@@ -76,7 +76,7 @@ extension Tensor {
     /// The elements whose index along `axis` lies in `range`. Copies.
     public func sliced(_ range: Range<Int>, along axis: Int = 0) -> Tensor {
         let axis = self.axis(axis, op: "sliced")
-        precondition(range.lowerBound >= 0 && range.upperBound <= shape[axis],
+        require(range.lowerBound >= 0 && range.upperBound <= shape[axis],
                      "sliced: range \(range) is out of bounds for axis \(axis) of shape \(shape)")
         let (outer, n, inner) = splitAround(axis)
         var outShape = shape
@@ -97,7 +97,7 @@ extension Tensor {
 
     /// Joins tensors along an existing axis; all other axes must match.
     public static func concatenate(_ tensors: [Tensor], along axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "concatenate: no tensors given")
+        require(!tensors.isEmpty, "concatenate: no tensors given")
         let first = tensors[0]
         let axis = first.axis(axis, op: "concatenate")
         for t in tensors where t.rank != first.rank || (0..<first.rank).contains(where: { $0 != axis && t.shape[$0] != first.shape[$0] }) {
@@ -133,10 +133,10 @@ extension Tensor {
 
     /// Joins same-shape tensors along a new axis: n tensors of shape [A, B] stacked on axis 1 give [A, n, B].
     public static func stack(_ tensors: [Tensor], along axis: Int = 0) -> Tensor {
-        precondition(!tensors.isEmpty, "stack: no tensors given")
+        require(!tensors.isEmpty, "stack: no tensors given")
         let shape = tensors[0].shape
         let axis = axis < 0 ? axis + shape.count + 1 : axis
-        precondition(axis >= 0 && axis <= shape.count, "stack: axis \(axis) is out of range for shape \(shape)")
+        require(axis >= 0 && axis <= shape.count, "stack: axis \(axis) is out of range for shape \(shape)")
         for t in tensors where t.shape != shape {
             shapeFailure(ShapeError("stack: shapes \(shape) and \(t.shape) differ"))
         }
@@ -147,8 +147,8 @@ extension Tensor {
 
     /// Adds `padding[i].before` and `.after` elements of `value` on each side of axis i.
     public func padded(_ padding: [(before: Int, after: Int)], value: Float = 0) -> Tensor {
-        precondition(padding.count == rank, "padded: \(padding.count) (before, after) pairs for shape \(shape)")
-        precondition(padding.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: negative padding \(padding)")
+        require(padding.count == rank, "padded: \(padding.count) (before, after) pairs for shape \(shape)")
+        require(padding.allSatisfy { $0.before >= 0 && $0.after >= 0 }, "padded: negative padding \(padding)")
         let outShape = zip(shape, padding).map { $0 + $1.before + $1.after }
         let outStrides = Tensor.contiguousStrides(outShape)
         let origin = zip(padding, outStrides).map { $0.before * $1 }.reduce(0, +)  // where input element 0 lands

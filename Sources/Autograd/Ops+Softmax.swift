@@ -115,7 +115,7 @@ func softmaxSlice(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n
 func softmaxContiguous(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
     var maximum = vectorMax(x, n)
     if maximum == -.infinity { maximum = 0 }
-    for i in 0..<n { y[i] = fastExp(x[i] - maximum) }  // no reduction in the loop, so it vectorizes
+    map8(x, y, n) { fastExp($0 - maximum) }
     let inverse = 1 / vectorSum(y, n)
-    for i in 0..<n { y[i] *= inverse }
+    map8(y, y, n) { $0 * inverse }
 }

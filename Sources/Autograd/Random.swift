@@ -62,7 +62,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// An integer uniform in 0..<upperBound (unbiased).
     public mutating func int(below upperBound: Int) -> Int {
-        precondition(upperBound > 0, "RandomGenerator.int(below:): upper bound must be positive, got \(upperBound)")
+        require(upperBound > 0, "RandomGenerator.int(below:): upper bound must be positive, got \(upperBound)")
         return Int(next(upperBound: UInt64(upperBound)))
     }
 
@@ -83,7 +83,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
 
     /// `count` distinct integers from 0..<population, in random order (NumPy's `choice(replace=False)`).
     public mutating func choose(_ count: Int, from population: Int) -> [Int] {
-        precondition(count >= 0 && count <= population,
+        require(count >= 0 && count <= population,
                      "RandomGenerator.choose: cannot draw \(count) distinct values from \(population)")
         // Partial Fisher-Yates over a virtual array, stored sparsely: O(count) time and memory.
         var swapped: [Int: Int] = [:]

@@ -95,3 +95,12 @@ func forEachRow(
         }
     }
 }
+
+/// Stops the program with `message` when `condition` is false: a programming error, such as a wrong shape
+/// or an argument out of range. Unlike `precondition`, whose message release builds drop (they print only
+/// "precondition failure"), the message is always printed.
+@inline(__always)
+public func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                    file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
+}

@@ -17,7 +17,7 @@ extension Tensor {
 
     /// `start, start + step, ...` up to but excluding `end`, as a 1-D tensor (NumPy's `arange`).
     public static func arange(_ start: Float, _ end: Float, step: Float = 1) -> Tensor {
-        precondition(step != 0, "arange: step must not be 0")
+        require(step != 0, "arange: step must not be 0")
         let count = Swift.max(0, Int(((end - start) / step).rounded(.up)))
         return Tensor((0..<count).map { start + Float($0) * step })
     }
@@ -53,8 +53,8 @@ extension Tensor {
         _ shape: [Int], mean: Float = 0, std: Float = 1, low: Float = -2, high: Float = 2,
         using rng: inout RandomGenerator, requiresGradient: Bool = false
     ) -> Tensor {
-        precondition(low < high, "truncatedNormal: low \(low) must be below high \(high)")
-        precondition(mean + 3 * std > low && mean - 3 * std < high,
+        require(low < high, "truncatedNormal: low \(low) must be below high \(high)")
+        require(mean + 3 * std > low && mean - 3 * std < high,
                      "truncatedNormal: [\(low), \(high)] is too far from N(\(mean), \(std)^2) for rejection sampling")
         return sampled(shape, requiresGradient: requiresGradient) {
             while true {

@@ -76,14 +76,14 @@ extension Tensor {
     /// As in PyTorch, the graph is consumed: the backward rules and the gradients of intermediate
     /// (non-leaf) tensors are released as soon as they have been used, and the leaves keep their `grad`.
     public func backward(seed: Tensor? = nil) {
-        precondition(requiresGradient,
+        require(requiresGradient,
                      "backward(): this tensor (op \(operation)) does not require a gradient; set requiresGradient on a leaf it depends on, and make sure it was not computed inside withoutGradients")
         if let seed {
-            precondition(seed.shape == shape, "backward(seed:): seed shape \(seed.shape) does not match tensor shape \(shape)")
+            require(seed.shape == shape, "backward(seed:): seed shape \(seed.shape) does not match tensor shape \(shape)")
             let g = gradientPointer()
             for i in 0..<count { g[i] += seed.storage.pointer[i] }
         } else {
-            precondition(count == 1, "backward(): the tensor has shape \(shape); call it on a scalar, or pass a seed of the same shape")
+            require(count == 1, "backward(): the tensor has shape \(shape); call it on a scalar, or pass a seed of the same shape")
             gradientPointer()[0] += 1
         }
         for node in topologicalOrder().reversed() {

@@ -84,8 +84,8 @@ public final class Tensor {
 
     /// Wraps existing storage. `shape` must describe exactly `storage.count` elements.
     public init(shape: [Int], storage: TensorStorage, requiresGradient: Bool = false, operation: String = "leaf") {
-        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative axis size in shape \(shape)")
-        precondition(shape.reduce(1, *) == storage.count,
+        require(shape.allSatisfy { $0 >= 0 }, "Tensor: negative axis size in shape \(shape)")
+        require(shape.reduce(1, *) == storage.count,
                      "Tensor: shape \(shape) holds \(shape.reduce(1, *)) elements but the storage has \(storage.count)")
         self.shape = shape
         self.storage = storage
@@ -95,7 +95,7 @@ public final class Tensor {
 
     /// A tensor with the given elements, row-major. `Tensor(shape: [2, 2], [1, 2, 3, 4])`.
     public convenience init(shape: [Int], _ scalars: [Float], requiresGradient: Bool = false) {
-        precondition(shape.reduce(1, *) == scalars.count,
+        require(shape.reduce(1, *) == scalars.count,
                      "Tensor(shape:_:): shape \(shape) needs \(shape.reduce(1, *)) values, got \(scalars.count)")
         self.init(shape: shape, storage: TensorStorage(copying: scalars), requiresGradient: requiresGradient)
     }
@@ -118,7 +118,7 @@ public final class Tensor {
     public var scalars: [Float] { Array(storage.buffer) }
     /// The only element of a one-element tensor (a loss, for example).
     public var item: Float {
-        precondition(count == 1, "item: the tensor has shape \(shape) (\(count) elements), not one element")
+        require(count == 1, "item: the tensor has shape \(shape) (\(count) elements), not one element")
         return storage.pointer[0]
     }
     /// Whether this tensor was made by the user rather than by an op that recorded a graph.
@@ -139,10 +139,10 @@ public final class Tensor {
 
     /// Reads one element: `x[1, 2]`. Slow (meant for tests and printing), never for loops.
     public subscript(indices: Int...) -> Float {
-        precondition(indices.count == rank, "subscript: \(indices.count) indices for a tensor of shape \(shape)")
+        require(indices.count == rank, "subscript: \(indices.count) indices for a tensor of shape \(shape)")
         var offset = 0
         for (axis, index) in indices.enumerated() {
-            precondition(index >= 0 && index < shape[axis], "subscript: index \(index) out of range for axis \(axis) of shape \(shape)")
+            require(index >= 0 && index < shape[axis], "subscript: index \(index) out of range for axis \(axis) of shape \(shape)")
             offset = offset * shape[axis] + index
         }
         return storage.pointer[offset]
@@ -151,7 +151,7 @@ public final class Tensor {
     /// A normalized axis: negative axes count from the end, as in NumPy (`-1` is the last axis).
     public func axis(_ axis: Int, op: String) -> Int {
         let normalized = axis < 0 ? axis + rank : axis
-        precondition(normalized >= 0 && normalized < rank, "\(op): axis \(axis) is out of range for shape \(shape)")
+        require(normalized >= 0 && normalized < rank, "\(op): axis \(axis) is out of range for shape \(shape)")
         return normalized
     }
 }

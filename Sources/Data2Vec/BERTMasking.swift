@@ -1,7 +1,7 @@
-// BERT masking (Devlin et al., 2019; fairseq `MaskTokensDataset`; spec B.3): choose 15% of the tokens
+// BERT masking (Devlin et al., 2019; fairseq `MaskTokensDataset`): choose 15% of the tokens
 // (never special tokens such as <s>, </s>, <pad>); of the chosen, 80% become <mask>, 10% a random token,
-// 10% stay unchanged. data2vec's text loss uses only the positions that show <mask> (spec A.8,
-// fairseq#4229); `Result` keeps both sets.
+// 10% stay unchanged. data2vec's text loss uses only the positions that show <mask> (fairseq
+// `src_tokens.eq(mask_idx)`, fairseq#4229); `Result` keeps both sets.
 import Autograd
 
 public struct BERTMasking: Sendable {
@@ -15,7 +15,7 @@ public struct BERTMasking: Sendable {
 
     public init(maskToken: Int, vocabularySize: Int, specialTokens: Set<Int>, selectionProbability: Double = 0.15,
                 maskProbability: Double = 0.8, randomProbability: Double = 0.1) {
-        precondition(maskProbability + randomProbability <= 1, "BERTMasking: mask + random probabilities exceed 1")
+        require(maskProbability + randomProbability <= 1, "BERTMasking: mask + random probabilities exceed 1")
         self.maskToken = maskToken
         self.vocabularySize = vocabularySize
         self.specialTokens = specialTokens.union([maskToken])

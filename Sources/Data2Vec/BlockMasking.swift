@@ -1,4 +1,4 @@
-// Block masking of BEiT and data2vec vision: `MaskingGenerator` (BEiT `masking_generator.py`; spec B.2).
+// Block masking of BEiT and data2vec vision: `MaskingGenerator` (BEiT and data2vec vision `beit/masking_generator.py`).
 // Rectangles of patches are added until about `targetCount` patches of the grid are masked:
 //   repeat while masked < target (and the last round added something):
 //     up to 10 attempts: area ~ U(minimumBlock, min(target - masked, maximumBlock)),
@@ -21,7 +21,7 @@ public struct BlockMasking: Sendable {
     public var minimumAspect: Double
 
     public init(rows: Int, columns: Int, targetCount: Int, minimumBlock: Int = 4, maximumBlock: Int? = nil, minimumAspect: Double = 0.3) {
-        precondition(targetCount <= rows * columns, "BlockMasking: cannot mask \(targetCount) of \(rows * columns) patches")
+        require(targetCount <= rows * columns, "BlockMasking: cannot mask \(targetCount) of \(rows * columns) patches")
         self.rows = rows
         self.columns = columns
         self.targetCount = targetCount

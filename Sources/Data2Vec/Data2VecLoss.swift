@@ -1,4 +1,4 @@
-// The data2vec loss (paper section 3.4; fairseq `data2vec_audio.py`, `data2vec_text.py`; spec A.9):
+// The data2vec loss (paper section 3.4; fairseq `data2vec_audio.py`, `data2vec_text.py`):
 //   per masked position n: l_n = sum over the D channels of  (f - y)^2            if beta = 0 (speech)
 //                                                           smoothL1_beta(f - y)   otherwise (text: 4)
 //   loss = scale * mean over masked positions of l_n,   scale = 1/sqrt(D) by default (`loss_scale: null`).
@@ -20,7 +20,7 @@ public struct Data2VecLoss: Sendable {
 
     /// prediction, target: [N, D] rows at the masked positions. Returns a scalar.
     public func callAsFunction(_ prediction: Tensor, _ target: Tensor) -> Tensor {
-        precondition(prediction.shape == target.shape && prediction.rank == 2,
+        require(prediction.shape == target.shape && prediction.rank == 2,
                      "Data2VecLoss: prediction \(prediction.shape) and target \(target.shape) must both be [N, D]")
         let perElement = Loss.smoothL1(prediction, target, beta: beta, reduction: .none)
         let perPosition = perElement.sum(alongAxes: [1])
@@ -28,11 +28,11 @@ public struct Data2VecLoss: Sendable {
     }
 }
 
-/// fairseq's `compute_var` (spec A.11): the standard deviation of each channel over all rows (unbiased,
+/// fairseq's `compute_var` (`data2vec_audio.py`): the standard deviation of each channel over all rows (unbiased,
 /// with 1e-6 inside the root), averaged over channels. A collapsed representation (every position the
 /// same vector) gives about 0.001; healthy ones are of order 1 after normalization.
 public func collapseVariance(_ y: Tensor) -> Float {
-    precondition(y.rank == 2 && y.shape[0] >= 2, "collapseVariance: needs [N >= 2, D], got \(y.shape)")
+    require(y.rank == 2 && y.shape[0] >= 2, "collapseVariance: needs [N >= 2, D], got \(y.shape)")
     let (n, d) = (y.shape[0], y.shape[1])
     let p = y.storage.pointer
     var total: Double = 0

@@ -1,7 +1,7 @@
 // The teacher: an exponential moving average of the student (paper section 3.3; fairseq `EMAModule`).
 //
 //   teacher <- tau * teacher + (1 - tau) * student          after every optimizer step
-//   tau rises linearly from tau0 to tauEnd over the first tauN updates, then stays at tauEnd (spec A.4):
+//   tau rises linearly from tau0 to tauEnd over the first tauN updates, then stays at tauEnd (fairseq `get_annealed_rate`):
 //   tau(n) = tauEnd - (tauEnd - tau0) * (1 - n / tauN)  for n < tauN.
 // The teacher starts as an exact copy of the student, never receives gradients (its forward pass runs
 // inside `Tensor.withoutGradients`) and always runs in evaluation mode (no dropout).
@@ -11,7 +11,7 @@
 // the teacher module is the Transformer only, so the front end is shared by construction (the teacher
 // reads the student's features). Parameters named by `copiedParameters` (e.g. a convolutional positional
 // encoder inside the encoder) are copied instead of averaged. The vision code averaged the whole model
-// (spec A.3, H.2); pass a teacher that contains the front end and an empty `copiedParameters` for that.
+// (data2vec vision `run_cyclical.py` uses timm's `ModelEmaV2` on the whole model); pass a teacher that contains the front end and an empty `copiedParameters` for that.
 import Autograd
 import NN
 
@@ -21,7 +21,7 @@ public struct EMASchedule: Sendable {
     public var start: Float, end: Float, annealSteps: Int
 
     public init(start: Float, end: Float, annealSteps: Int) {
-        precondition(start >= 0 && start <= 1 && end >= 0 && end <= 1, "EMASchedule: decays must be in [0, 1]")
+        require(start >= 0 && start <= 1 && end >= 0 && end <= 1, "EMASchedule: decays must be in [0, 1]")
         self.start = start
         self.end = end
         self.annealSteps = annealSteps
@@ -48,7 +48,7 @@ public final class EMATeacher<Model: Module> {
     /// - Parameter copy: a second instance of the student's architecture; its values are overwritten with
     ///   the student's, so its initialization does not matter.
     public init(student: Model, copy: Model, schedule: EMASchedule, copiedParameters: Set<String> = []) {
-        precondition(student !== copy, "EMATeacher: the teacher must be a separate instance, not the student itself")
+        require(student !== copy, "EMATeacher: the teacher must be a separate instance, not the student itself")
         copy.copyParameters(from: student)
         for p in copy.parameters { p.requiresGradient = false; p.zeroGradient() }
         copy.eval()
@@ -66,7 +66,7 @@ public final class EMATeacher<Model: Module> {
         let sources = Dictionary(student.namedParameters.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         for (name, teacherParameter) in model.namedParameters {
             guard let source = sources[name], source.count == teacherParameter.count else {
-                preconditionFailure("EMATeacher: the student has no parameter \(name) of shape \(teacherParameter.shape)")
+                fatalError("EMATeacher: the student has no parameter \(name) of shape \(teacherParameter.shape)")
             }
             let t = teacherParameter.storage.pointer, s = source.storage.pointer
             if copiedParameters.contains(name) || tau == 0 {

@@ -35,7 +35,7 @@ public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
 
     /// Span-masks the T steps; the student's view has the mask embedding at masked steps, the teacher's does not.
     public func inputs(for batch: Tensor, using rng: inout RandomGenerator) -> Data2VecInputs {
-        precondition(batch.rank == 3, "FeatureSequenceFrontEnd: input must be [B, T, F], got \(batch.shape)")
+        require(batch.rank == 3, "FeatureSequenceFrontEnd: input must be [B, T, F], got \(batch.shape)")
         let features = projection(inputNorm(batch))
         let mask = masking(batchSize: batch.shape[0], length: batch.shape[1], using: &rng)
         let student = addPositions(Tensor.where(mask.tensor, maskEmbedding, features))

@@ -1,5 +1,5 @@
 // A mask says which positions of each sequence the student does not see. data2vec predicts the teacher's
-// representations at exactly these positions (paper section 3.2; spec A.2, A.8).
+// representations at exactly these positions (paper section 3.2; fairseq `x[mask_indices]` in data2vec_audio.py).
 import Autograd
 
 /// Masked positions of a batch: `isMasked[b][t]` is true when position t of sample b is masked.
@@ -7,7 +7,7 @@ public struct Mask: Equatable, Sendable {
     public var isMasked: [[Bool]]
 
     public init(_ isMasked: [[Bool]]) {
-        precondition(Set(isMasked.map(\.count)).count <= 1, "Mask: rows of different lengths \(isMasked.map(\.count))")
+        require(Set(isMasked.map(\.count)).count <= 1, "Mask: rows of different lengths \(isMasked.map(\.count))")
         self.isMasked = isMasked
     }
 

@@ -1,4 +1,5 @@
-// The student's regression head (spec A.10): it maps the student's final output at a masked position to
+// The student's regression head (fairseq `final_proj` in data2vec_audio.py, the `regression_head` of
+// data2vec_text.py, data2vec vision's `lm_head`): it maps the student's final output at a masked position to
 // a prediction of the target. Speech and vision use one Linear(D, D); text uses D -> 2D -> D with GELU
 // (`head_layers: 2`).
 import Autograd
@@ -10,7 +11,7 @@ public final class RegressionHead: Layer {
 
     /// - Parameter depth: 1 (Linear) or 2 (Linear(D, 2D), GELU, Linear(2D, D)), fairseq's `head_layers`.
     public init(dimension: Int, depth: Int = 1, initializer: Initializer = .pytorchDefault, using rng: inout RandomGenerator) {
-        precondition(depth == 1 || depth == 2, "RegressionHead: depth must be 1 or 2, got \(depth)")
+        require(depth == 1 || depth == 2, "RegressionHead: depth must be 1 or 2, got \(depth)")
         layers = depth == 1
             ? [Linear(dimension, dimension, initializer: initializer, using: &rng)]
             : [Linear(dimension, 2 * dimension, initializer: initializer, using: &rng),

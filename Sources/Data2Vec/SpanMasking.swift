@@ -36,7 +36,7 @@ public struct SpanMasking: Sendable, Equatable {
     public var sameCountPerRow = true
 
     public init(probability: Double = 0.65, spanLength: Int = 10, minimumSpans: Int = 1, sameCountPerRow: Bool = true) {
-        precondition(probability >= 0 && spanLength >= 1, "SpanMasking: need probability >= 0 and span length >= 1")
+        require(probability >= 0 && spanLength >= 1, "SpanMasking: need probability >= 0 and span length >= 1")
         self.probability = probability
         self.spanLength = spanLength
         self.minimumSpans = minimumSpans
@@ -49,7 +49,7 @@ public struct SpanMasking: Sendable, Equatable {
         var rows: [[Int]?] = []  // nil: a row too short to mask
         for b in 0..<batchSize {
             let size = validLengths?[b] ?? length
-            precondition(size <= length, "SpanMasking: valid length \(size) exceeds the row length \(length)")
+            require(size <= length, "SpanMasking: valid length \(size) exceeds the row length \(length)")
             guard size > 1 else { rows.append(nil); continue }
             var spanCount = Int(probability * Double(size) / Double(spanLength) + rng.uniformDouble())
             spanCount = max(minimumSpans, spanCount)

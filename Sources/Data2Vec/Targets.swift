@@ -1,4 +1,5 @@
-// The regression targets (paper section 3.3, "Targets"; spec A.5-A.7):
+// The regression targets (paper section 3.3, "Targets"; fairseq `data2vec_audio.py` and
+// `data2vec_text.py`, data2vec vision `engine_for_cyclical.py`):
 //   y_t = FinalNorm( (1/K) * sum over the top K blocks l of LayerwiseNorm(a_t^l) )
 // where a^l is a chosen output of teacher block l. Every normalization here is parameter-free (no learned
 // scale or shift, so the model cannot learn to favour a layer: fairseq#4199), eps 1e-5, biased variance.
@@ -35,7 +36,7 @@ public struct TargetBuilder: Sendable {
     public var final: TargetNormalization
 
     public init(topK: Int, point: TargetPoint = .feedForward, layerwise: TargetNormalization, final: TargetNormalization = .none) {
-        precondition(topK >= 1, "TargetBuilder: topK must be at least 1")
+        require(topK >= 1, "TargetBuilder: topK must be at least 1")
         self.topK = topK
         self.point = point
         self.layerwise = layerwise
@@ -45,7 +46,7 @@ public struct TargetBuilder: Sendable {
     /// Targets [B, T, D] from the teacher's block records (all blocks, in order). No graph is recorded.
     /// - Parameter validLengths: per sample, the number of non-padded positions (for instance norm).
     public func callAsFunction(_ blocks: [BlockOutputs], validLengths: [Int]? = nil) -> Tensor {
-        precondition(blocks.count >= topK, "TargetBuilder: \(blocks.count) blocks recorded, but the top \(topK) are needed")
+        require(blocks.count >= topK, "TargetBuilder: \(blocks.count) blocks recorded, but the top \(topK) are needed")
         return Tensor.withoutGradients {
             let top = blocks.suffix(topK).map { block -> Tensor in
                 let a: Tensor = switch point {
@@ -73,7 +74,7 @@ public struct TargetBuilder: Sendable {
 /// statistics over the first `validLengths[b]` positions of sample b (PyTorch's `F.instance_norm` on
 /// [B, D, T] when there is no padding). x: [B, T, D].
 public func instanceNorm(_ x: Tensor, validLengths: [Int]? = nil, epsilon: Float = 1e-5) -> Tensor {
-    precondition(x.rank == 3, "instanceNorm: expects [B, T, D], got \(x.shape)")
+    require(x.rank == 3, "instanceNorm: expects [B, T, D], got \(x.shape)")
     let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
     let lengths = validLengths ?? Array(repeating: t, count: b)
     let out = TensorStorage(zeros: x.count)

@@ -9,6 +9,7 @@
 //   then        the elements, row-major (C order), in the dtype's byte order
 //
 // Supported dtypes: u1 (uint8), i2 (int16), i8 (int64), f4 (float32), little-endian or byte-order-free.
+import Autograd
 import Foundation
 
 /// An array read from (or to be written to) a .npy file: its shape, element type and raw bytes.
@@ -29,7 +30,7 @@ public struct NPYArray: Equatable, Sendable {
     public var count: Int { shape.reduce(1, *) }
 
     public init(shape: [Int], dtype: DType, bytes: Data) {
-        precondition(bytes.count == shape.reduce(1, *) * dtype.byteCount, "NPYArray: \(bytes.count) bytes do not hold \(shape) of \(dtype)")
+        require(bytes.count == shape.reduce(1, *) * dtype.byteCount, "NPYArray: \(bytes.count) bytes do not hold \(shape) of \(dtype)")
         self.shape = shape
         self.dtype = dtype
         self.bytes = bytes

@@ -5,7 +5,7 @@ import Autograd
 /// (power iteration with deflation on the D x D covariance, from a fixed start, so the result is
 /// deterministic up to the sign of each direction). Returns two arrays of N values.
 public func principalComponents(_ features: Tensor, iterations: Int = 200) -> (first: [Double], second: [Double]) {
-    precondition(features.rank == 2 && features.shape[0] >= 2, "principalComponents: needs [N >= 2, D], got \(features.shape)")
+    require(features.rank == 2 && features.shape[0] >= 2, "principalComponents: needs [N >= 2, D], got \(features.shape)")
     let (n, d) = (features.shape[0], features.shape[1])
     let centered = Tensor.withoutGradients { features - features.mean(alongAxes: [0], keepingDimensions: true) }
     let covariance = Tensor.matmul(centered, centered, transposeA: true).scalars.map { Double($0) / Double(n) }  // [D, D]

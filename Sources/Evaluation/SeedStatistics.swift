@@ -4,7 +4,7 @@ import Foundation
 
 /// The fraction of rows of `logits` [N, C] whose largest entry is at the row's label.
 public func accuracy(logits: Tensor, labels: [Int]) -> Float {
-    precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+    require(logits.rank == 2 && logits.shape[0] == labels.count,
                  "accuracy: logits \(logits.shape) do not match \(labels.count) labels")
     let classes = logits.shape[1], values = logits.storage.pointer
     var correct = 0

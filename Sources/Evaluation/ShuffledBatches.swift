@@ -21,7 +21,7 @@ public struct ShuffledBatches: Sendable {
     ///   - order: the indices to walk through (at least one).
     ///   - shuffleBeforeFirstBatch: false keeps `order` as given for the first pass.
     public init(_ order: [Int], size: Int, shuffleBeforeFirstBatch: Bool = true) {
-        precondition(!order.isEmpty && size >= 1, "ShuffledBatches: need at least one index and a batch size >= 1")
+        require(!order.isEmpty && size >= 1, "ShuffledBatches: need at least one index and a batch size >= 1")
         self.order = order
         self.size = min(size, order.count)
         cursor = shuffleBeforeFirstBatch ? order.count : 0

@@ -30,7 +30,7 @@ public final class MultiHeadSelfAttention: Module {
     ///   - attentionDropout: the probability of dropping an attention weight in training.
     public init(dimension: Int, headCount: Int, attentionDropout: Float = 0, initializer: Initializer = .pytorchDefault,
                 using rng: inout RandomGenerator) {
-        precondition(dimension % headCount == 0, "MultiHeadSelfAttention: dimension \(dimension) is not divisible by \(headCount) heads")
+        require(dimension % headCount == 0, "MultiHeadSelfAttention: dimension \(dimension) is not divisible by \(headCount) heads")
         self.headCount = headCount
         qkv = Linear(dimension, 3 * dimension, initializer: initializer, using: &rng)
         output = Linear(dimension, dimension, initializer: initializer, using: &rng)
@@ -57,8 +57,8 @@ public final class MultiHeadSelfAttention: Module {
         let dropout = isTraining && attentionDropout.probability > 0
             ? AttentionDropout(probability: attentionDropout.probability, seed: attentionDropout.nextSeed()) : nil
         let (context, weights) = Tensor.multiHeadAttention(packed: qkv(x), headCount: headCount, keyPaddingMask: keyPaddingMask,
-                                                           dropout: dropout)
-        return (output(context), returnWeights ? weights : nil)
+                                                           dropout: dropout, returnWeights: returnWeights)
+        return (output(context), weights)
     }
 
     /// The same attention written with separate ops: the readable reference the fused op is tested

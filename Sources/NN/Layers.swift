@@ -33,7 +33,7 @@ public final class Embedding: Module {
     public var ownParameters: [(name: String, tensor: Tensor)] { [("weight", weight)] }
 
     public func callAsFunction(_ ids: [Int], shape: [Int]) -> Tensor {
-        precondition(shape.reduce(1, *) == ids.count, "Embedding: \(ids.count) ids do not fill shape \(shape)")
+        require(shape.reduce(1, *) == ids.count, "Embedding: \(ids.count) ids do not fill shape \(shape)")
         return weight.indexSelect(ids, along: 0).reshaped(shape + [weight.shape[1]])
     }
 }
@@ -67,7 +67,7 @@ public final class Dropout: Layer {
     private var rng: RandomGenerator
 
     public init(_ probability: Float, using rng: inout RandomGenerator) {
-        precondition(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
+        require(probability >= 0 && probability < 1, "Dropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         self.rng = rng.split()
     }
@@ -91,7 +91,7 @@ public final class DropPath: Layer {
     private var rng: RandomGenerator
 
     public init(_ probability: Float, using rng: inout RandomGenerator) {
-        precondition(probability >= 0 && probability < 1, "DropPath: probability must be in [0, 1), got \(probability)")
+        require(probability >= 0 && probability < 1, "DropPath: probability must be in [0, 1), got \(probability)")
         self.probability = probability
         self.rng = rng.split()
     }
@@ -120,7 +120,7 @@ public final class Conv1d: Layer {
 
     public init(_ inputChannels: Int, _ outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 groups: Int = 1, bias: Bool = true, initializer: Initializer = .pytorchDefault, using rng: inout RandomGenerator) {
-        precondition(inputChannels % groups == 0 && outputChannels % groups == 0,
+        require(inputChannels % groups == 0 && outputChannels % groups == 0,
                      "Conv1d: \(inputChannels) and \(outputChannels) channels are not divisible by \(groups) groups")
         let fanIn = inputChannels / groups * kernelSize
         weight = initializer.make([outputChannels, inputChannels / groups, kernelSize], fanIn: fanIn,

@@ -34,10 +34,10 @@ public enum Loss {
     ///     0.5 d^2 / beta    if |d| < beta
     ///     |d| - 0.5 beta    otherwise
     /// It is quadratic near 0 and linear far away, so outliers pull less than with L2.
-    /// **beta = 0 means the squared error d^2** (fairseq data2vec's `loss_beta: 0`, spec A.9);
+    /// **beta = 0 means the squared error d^2** (fairseq data2vec's `loss_beta: 0` in `data2vec_audio.py`);
     /// note that PyTorch's `smooth_l1_loss` with beta 0 is the L1 loss instead.
     public static func smoothL1(_ prediction: Tensor, _ target: Tensor, beta: Float, reduction: Reduction = .mean) -> Tensor {
-        precondition(beta >= 0, "smoothL1: beta must be >= 0, got \(beta)")
+        require(beta >= 0, "smoothL1: beta must be >= 0, got \(beta)")
         let d = prediction - target
         if beta == 0 { return reduction.apply(d.squared()) }
         let absolute = d.abs()

@@ -56,7 +56,7 @@ extension Module {
         let source = Dictionary(other.namedParameters.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         for (name, tensor) in namedParameters {
             guard let from = source[name], from.shape == tensor.shape else {
-                preconditionFailure("copyParameters: \(name) \(tensor.shape) has no counterpart of the same shape")
+                fatalError("copyParameters: \(name) \(tensor.shape) has no counterpart of the same shape")
             }
             tensor.storage.pointer.update(from: from.storage.pointer, count: tensor.count)
         }

@@ -74,7 +74,7 @@ public final class TransformerBlock: Module {
                 dropout: Float = 0, attentionDropout: Float = 0, activationDropout: Float = 0, dropPath: Float = 0,
                 layerScale: Float? = nil, layerNormEpsilon: Float = 1e-5, initializer: Initializer = .pytorchDefault,
                 using rng: inout RandomGenerator) {
-        precondition(layerScale == nil || placement == .preLN, "TransformerBlock: LayerScale is defined for pre-LN blocks (BEiT)")
+        require(layerScale == nil || placement == .preLN, "TransformerBlock: LayerScale is defined for pre-LN blocks (BEiT)")
         self.placement = placement
         attention = MultiHeadSelfAttention(dimension: dimension, headCount: headCount, attentionDropout: attentionDropout,
                                            initializer: initializer, using: &rng)

@@ -103,8 +103,8 @@ public final class TransformerEncoder: Module {
 
     public init(_ configuration: TransformerConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
-        precondition(!c.inputLayerNorm || c.placement == .postLN, "TransformerEncoder: the input LayerNorm belongs to post-LN stacks")
-        precondition(c.layerDrop >= 0 && c.layerDrop < 1, "TransformerEncoder: layerDrop must be in [0, 1), got \(c.layerDrop)")
+        require(!c.inputLayerNorm || c.placement == .postLN, "TransformerEncoder: the input LayerNorm belongs to post-LN stacks")
+        require(c.layerDrop >= 0 && c.layerDrop < 1, "TransformerEncoder: layerDrop must be in [0, 1), got \(c.layerDrop)")
         self.configuration = c
         inputNorm = c.inputLayerNorm ? LayerNorm(c.dimension, epsilon: c.layerNormEpsilon) : nil
         inputDropout = Dropout(c.inputLayerNorm ? c.dropout : 0, using: &rng)

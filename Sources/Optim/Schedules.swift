@@ -1,4 +1,5 @@
 // Learning-rate schedules: the learning rate as a function of the update number (0-based).
+import Autograd
 import Foundation
 
 public protocol LearningRateSchedule: Sendable {
@@ -19,7 +20,7 @@ public struct WarmupCosineSchedule: LearningRateSchedule {
     public let warmupSteps: Int, totalSteps: Int
 
     public init(peak: Float, warmupSteps: Int, totalSteps: Int, minimum: Float = 0) {
-        precondition(warmupSteps >= 0 && totalSteps > warmupSteps, "WarmupCosineSchedule: need 0 <= warmup < total steps")
+        require(warmupSteps >= 0 && totalSteps > warmupSteps, "WarmupCosineSchedule: need 0 <= warmup < total steps")
         self.peak = peak
         self.minimum = minimum
         self.warmupSteps = warmupSteps

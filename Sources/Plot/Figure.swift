@@ -45,6 +45,24 @@ public struct Figure {
         try Gnuplot.renderPNG(script(), to: path, width: width, height: height)
     }
 
+    /// Draws several figures stacked vertically in one PNG (each keeps its own title, axes and key);
+    /// `heights` are the panels' relative heights.
+    public static func renderStacked(_ panels: [Figure], heights: [Double]? = nil, to path: String, width: Int = 800, height: Int = 900) throws(PlotError) {
+        guard !panels.isEmpty else { throw .invalidData("no panels to stack") }
+        let weights = heights ?? [Double](repeating: 1, count: panels.count)
+        guard weights.count == panels.count, weights.allSatisfy({ $0 > 0 }) else { throw .invalidData("one positive height per panel") }
+        let total = weights.reduce(0, +)
+        var lines = ["set multiplot"]
+        var top = 1.0
+        for (panel, weight) in zip(panels, weights) {
+            let size = weight / total
+            lines += ["reset", "set origin 0,\(top - size)", "set size 1,\(size)", try panel.script()]
+            top -= size
+        }
+        lines.append("unset multiplot")
+        try Gnuplot.renderPNG(lines.joined(separator: "\n"), to: path, width: width, height: height)
+    }
+
     /// The gnuplot commands for this figure (without terminal and output settings).
     public func script() throws(PlotError) -> String {
         guard !layers.isEmpty else { throw .invalidData("the figure '\(title)' has no layers") }

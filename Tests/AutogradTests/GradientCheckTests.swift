@@ -84,6 +84,10 @@ let opCases: [OpCase] = [
     OpCase(name: "linear with bias, batched input", shapes: [[2, 3, 4], [5, 4], [5]]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
     OpCase(name: "linear without bias", shapes: [[3, 4], [2, 4]]) { Tensor.linear($0[0], weight: $0[1], bias: nil) },
     OpCase(name: "multiHeadAttention 2 heads", shapes: [[2, 3, 12]]) { Tensor.multiHeadAttention(packed: $0[0], headCount: 2).context },
+    // Attention dropout: a fixed seed draws the same mask at every evaluation, so finite differences apply.
+    OpCase(name: "multiHeadAttention with dropout", shapes: [[2, 5, 12]]) {
+        Tensor.multiHeadAttention(packed: $0[0], headCount: 2, dropout: AttentionDropout(probability: 0.3, seed: 7)).context
+    },
     OpCase(name: "multiHeadAttention with padding", shapes: [[2, 4, 6]]) {
         Tensor.multiHeadAttention(packed: $0[0], headCount: 1, keyPaddingMask: Tensor(shape: [2, 4], [0, 0, 0, 1, 0, 0, 0, 0])).context
     },

@@ -41,6 +41,26 @@ struct MaskingTests {
         for (b, length) in lengths.enumerated() { #expect(!mask.isMasked[b][length...].contains(true)) }
     }
 
+    @Test func aRowTooShortToMaskStaysUnmaskedAndDoesNotEmptyTheBatch() {
+        // fairseq's compute_mask_indices would give a row of valid length 1 no mask (or mask all of it) and,
+        // with require_same_masks, trim every other row to that count. Here the short rows are set aside.
+        var rng = RandomGenerator(seed: 4)
+        let mask = SpanMasking(probability: 0.65, spanLength: 5)(batchSize: 4, length: 60, validLengths: [60, 1, 0, 50], using: &rng)
+        #expect(mask.maskedCounts[1] == 0 && mask.maskedCounts[2] == 0)
+        #expect(mask.maskedCounts[0] > 0 && mask.maskedCounts[0] == mask.maskedCounts[3])
+    }
+
+    @Test func aRowIsNeverMaskedEntirely() {
+        // T <= l: every span would cover the whole row, where fairseq raises "the entire sequence is
+        // masked". Here one position of the row stays visible.
+        var rng = RandomGenerator(seed: 5)
+        let masking = SpanMasking(probability: 0.9, spanLength: 10, sameCountPerRow: false)
+        for length in 2...12 {
+            let mask = masking(batchSize: 20, length: length, using: &rng)
+            #expect(mask.maskedCounts.allSatisfy { $0 >= 1 && $0 < length }, "T = \(length): \(mask.maskedCounts)")
+        }
+    }
+
     @Test func blockMaskingHitsItsTargetWithBlocks() {
         // 7 x 7 grid, target 29 (60%), blocks of at least 4 patches.
         var rng = RandomGenerator(seed: 3)

@@ -17,7 +17,8 @@ func makeMoons(count: Int, noise: Float, using rng: inout RandomGenerator) -> (p
     return (Tensor(shape: [count, 2], values), labels)
 }
 
-/// A 2-layer perceptron, parameters listed explicitly: F -> H -> H -> C with ReLU.
+/// A multilayer perceptron with two hidden layers (2-32-32-2 in this chapter), parameters listed
+/// explicitly: F -> H -> H -> C with ReLU.
 struct MLP {
     var parameters: [Tensor]
 
@@ -42,7 +43,7 @@ struct MLP {
 }
 
 /// p <- p - lr * v with v <- momentum * v + grad: SGD with momentum, written out by hand.
-/// (The Optim module will hold the real optimizers; here the update is the point.)
+/// (The Optim module holds the real optimizers; here the update is the point.)
 func sgdStep(_ parameters: [Tensor], velocities: [Tensor], learningRate: Float, momentum: Float) {
     for (p, v) in zip(parameters, velocities) {
         guard let grad = p.grad else { continue }

@@ -81,6 +81,7 @@ struct Chapter05: ParsableCommand {
     @Option(help: "Target point: end-of-block (data2vec vision) or feed-forward (speech and text).") var target = "end-of-block"
     @Option(help: "Smallest masked block, in patches (default 4; 1 scatters single patches).") var minimumBlock: Int?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+    @Option(parsing: .upToNextOption, help: "Labelled training images per evaluation run (default 10 100 1000 10000).") var labelCounts: [Int] = []
     @Flag(help: "Skip pretraining and evaluate the checkpoint (on the data of --data-dir).") var reuseCheckpoint = false
     @Option(help: "Where the pretrained backbone is written and read (safetensors).") var checkpoint: String?
 
@@ -93,6 +94,7 @@ struct Chapter05: ParsableCommand {
         }
         if let minimumBlock, !(1...29).contains(minimumBlock) { throw ValidationError("--minimum-block must be between 1 and 29, got \(minimumBlock)") }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
+        if let bad = labelCounts.first(where: { $0 < 10 }) { throw ValidationError("--label-counts must be at least 10 each (one per class), got \(bad)") }
     }
 
     /// The run's configuration: the defaults, the quick settings, then the flags.
@@ -104,6 +106,7 @@ struct Chapter05: ParsableCommand {
         config.data2vec.targetPoint = target == "feed-forward" ? .feedForward : .endOfBlock
         if let minimumBlock { config.frontEnd.minimumBlock = minimumBlock }
         if let topK { config.data2vec.averageTopKLayers = topK }
+        if !labelCounts.isEmpty { config.labelCounts = labelCounts }
         if let checkpoint { config.checkpoint = checkpoint }
         return config
     }

@@ -44,7 +44,7 @@ public final class ImagePatchFrontEnd: Data2VecFrontEnd {
 
     public init(_ configuration: ImagePatchConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
-        precondition(c.imageSize % c.patchSize == 0, "ImagePatchFrontEnd: image size \(c.imageSize) is not a multiple of the patch size \(c.patchSize)")
+        require(c.imageSize % c.patchSize == 0, "ImagePatchFrontEnd: image size \(c.imageSize) is not a multiple of the patch size \(c.patchSize)")
         self.configuration = c
         embedding = Linear(c.patchSize * c.patchSize, c.dimension, initializer: c.initializer, using: &rng)
         maskEmbedding = c.initializer.make([c.dimension], fanIn: c.dimension, fanOut: c.dimension, using: &rng)
@@ -77,7 +77,7 @@ public final class ImagePatchFrontEnd: Data2VecFrontEnd {
 /// D channels encode the row, half the column, each with the 1-D transformer encoding
 /// sin(pos / 10000^(2i/d)), cos(pos / 10000^(2i/d)). Returns [grid * grid, D].
 public func sinusoidalPositions2D(grid: Int, dimension: Int) -> Tensor {
-    precondition(dimension % 4 == 0, "sinusoidalPositions2D: dimension \(dimension) must be divisible by 4")
+    require(dimension % 4 == 0, "sinusoidalPositions2D: dimension \(dimension) must be divisible by 4")
     let quarter = dimension / 4
     var values: [Float] = []
     for row in 0..<grid {
@@ -100,7 +100,7 @@ public func sinusoidalPositions2D(grid: Int, dimension: Int) -> Tensor {
 /// Splits [B, H, W] images into non-overlapping p x p patches: [B, (H/p)(W/p), p * p], patches in row-major
 /// grid order, pixels within a patch row-major (the order of a stride-p convolution's receptive fields).
 public func patchify(_ images: Tensor, patchSize p: Int) -> Tensor {
-    precondition(images.rank == 3 && images.shape[1] % p == 0 && images.shape[2] % p == 0,
+    require(images.rank == 3 && images.shape[1] % p == 0 && images.shape[2] % p == 0,
                  "patchify: images \(images.shape) are not [B, H, W] with H and W divisible by \(p)")
     let (b, h, w) = (images.shape[0], images.shape[1], images.shape[2])
     // [B, H/p, p, W/p, p] -> [B, H/p, W/p, p, p]

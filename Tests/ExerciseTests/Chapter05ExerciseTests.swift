@@ -1,0 +1,82 @@
+// The answer key of chapter 05's exercises: the part of each answer that can be checked in seconds.
+import Autograd
+import Foundation
+@testable import Data2Vec
+import NN
+import Testing
+
+@Suite("Chapter 05 exercises")
+struct Chapter05ExerciseTests {
+    /// Exercise 1 (--top-k 1): vision's target with K = 1 is the last block's output, layer-normalized, then
+    /// layer-normalized again (which changes nothing: it is already normalized).
+    @Test func exercise1_topOneTargetIsTheLastBlockNormalized() {
+        var rng = RandomGenerator(seed: 51)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 4, dimension: 8, headCount: 2, feedForwardDimension: 16,
+                                                                  placement: .preLN), using: &rng)
+        let blocks = Tensor.withoutGradients { encoder(Tensor.normal([2, 5, 8], using: &rng), recordBlocks: true).blocks }
+        let target = TargetBuilder(topK: 1, point: .endOfBlock, layerwise: .layer, final: .layer)(blocks)
+        let expected = blocks[3].output.layerNorm().scalars
+        #expect(zip(target.scalars, expected).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
+    /// The sizes of the connected masked regions of a 7 x 7 mask (4-neighbourhood).
+    func regionSizes(_ mask: [Bool], side: Int = 7) -> [Int] {
+        var seen = [Bool](repeating: false, count: mask.count), sizes: [Int] = []
+        for start in mask.indices where mask[start] && !seen[start] {
+            var stack = [start], size = 0
+            seen[start] = true
+            while let cell = stack.popLast() {
+                size += 1
+                let (r, c) = (cell / side, cell % side)
+                for (dr, dc) in [(0, 1), (1, 0), (0, -1), (-1, 0)] {
+                    let (nr, nc) = (r + dr, c + dc)
+                    guard nr >= 0, nr < side, nc >= 0, nc < side else { continue }
+                    let next = nr * side + nc
+                    if mask[next] && !seen[next] { seen[next] = true; stack.append(next) }
+                }
+            }
+            sizes.append(size)
+        }
+        return sizes
+    }
+
+    /// Exercise 2 (--minimum-block 1): with blocks as small as one patch, the mask breaks into more, smaller
+    /// regions, so more masked patches have a visible neighbour to copy from.
+    @Test func exercise2_minimumBlockOneScattersTheMask() {
+        var rng = RandomGenerator(seed: 52)
+        func regions(minimumBlock: Int) -> Double {
+            let masks = BlockMasking(rows: 7, columns: 7, targetCount: 29, minimumBlock: minimumBlock)(batchSize: 300, using: &rng)
+            return Double(masks.isMasked.map { regionSizes($0).count }.reduce(0, +)) / 300
+        }
+        let (blocks, scattered) = (regions(minimumBlock: 4), regions(minimumBlock: 1))
+        #expect(scattered > blocks)
+    }
+
+    /// Exercise 3 (--target feed-forward): in a pre-LN block the end of the block is the residual stream plus
+    /// the FFN output, so the FFN target leaves out everything the stream already carried.
+    @Test func exercise3_preLNBlockOutputIsTheStreamPlusTheFeedForwardOutput() {
+        var rng = RandomGenerator(seed: 53)
+        let block = TransformerBlock(dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .preLN, using: &rng)
+        let x = Tensor.normal([2, 5, 8], using: &rng)
+        let out = Tensor.withoutGradients { block(x) }
+        let stream = Tensor.withoutGradients { x + out.selfAttention }
+        let rebuilt = (stream + out.feedForward).scalars
+        #expect(zip(out.output.scalars, rebuilt).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    /// Exercise 4 (--reuse-checkpoint): a backbone read back from its checkpoint computes the same features.
+    @Test func exercise4_aReloadedBackboneGivesTheSameFeatures() throws {
+        var rng = RandomGenerator(seed: 54)
+        let encoder = TransformerConfiguration(blockCount: 2, dimension: 16, headCount: 2, feedForwardDimension: 32, placement: .preLN)
+        let original = VisionBackbone(frontEnd: ImagePatchConfiguration(dimension: 16), encoder: encoder, using: &rng)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("exercise4-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Checkpoint.save(original, to: url)
+        let reloaded = VisionBackbone(frontEnd: ImagePatchConfiguration(dimension: 16), encoder: encoder, using: &rng)
+        try Checkpoint.load(url, into: reloaded)
+        let images = Tensor.normal([3, 28, 28], using: &rng)
+        original.eval()
+        reloaded.eval()
+        #expect(Tensor.withoutGradients { original.pooledFeatures(images) }.scalars == Tensor.withoutGradients { reloaded.pooledFeatures(images) }.scalars)
+    }
+}

@@ -1,0 +1,82 @@
+// Chapter 06, section 1: spoken digits as sequences of 10 ms frames, and the spans the student does not hear.
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Foundation
+import Plot
+
+/// The clips and which of them train and test.
+struct SpeechData {
+    var digits: SpokenDigits
+    var train: [Int]
+    var test: [Int]
+    /// How the split was made, for the prose.
+    var splitDescription: String
+}
+
+extension Chapter06 {
+    func loadSpeech(_ chapter: Chapter, _ config: SpeechConfig) throws -> SpeechData {
+        chapter.section("1. Spoken digits as sequences of frames")
+        let digits = try SpokenDigits(directory: URL(fileURLWithPath: options.dataDir))
+        let heldOut = testSpeakers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+        var (train, test) = try digits.split(testSpeakers: heldOut)
+        if options.quick { (train, test) = (Array(train.prefix(200)), Array(test.prefix(60))) }
+        let description = heldOut.map { "every clip of \($0.joined(separator: ", ")) (never heard in training)" } ?? "takes 0-4 of every speaker (FSDD's convention)"
+        let seconds = (train + test).map { Double(digits.clips[$0].count) / Double(SpokenDigits.sampleRate) }
+        print(String(format: "  %d training and %d test clips; test set: %@; clip length %.2f-%.2f s (median %.2f s)", train.count, test.count,
+                     description, seconds.min() ?? 0, seconds.max() ?? 0, seconds.sorted()[seconds.count / 2]))
+        var rng = RandomGenerator(seed: options.seed &+ 1)
+        let frontEnd = SpeechFrontEnd(config.frontEnd, using: &rng)
+        let encoder = frontEnd.featureEncoder
+        chapter.say("""
+            The Free Spoken Digit Dataset: \(digits.speakerNames.count) speakers saying each digit 50 times, at \
+            8 kHz. Each clip is normalized to zero mean and unit variance (fairseq's `normalize: true`), because the \
+            speakers' loudness differs about 15-fold. The feature encoder is wav2vec 2.0's CNN scaled to 8 kHz \
+            (Sources/Data2Vec/Speech/FeatureEncoder.swift): \(encoder.layers.count) convolutions without bias, each \
+            followed by a LayerNorm over its \(encoder.layers[0].channels) channels and a GELU; kernels \
+            \(encoder.layers.map { String($0.kernel) }.joined(separator: ", ")) and strides \
+            \(encoder.layers.map { String($0.stride) }.joined(separator: ", ")) give a frame every \(encoder.hop) samples \
+            (\(encoder.hop * 1000 / SpokenDigits.sampleRate) ms) that sees \(encoder.receptiveField) samples \
+            (\(encoder.receptiveField * 1000 / SpokenDigits.sampleRate) ms), the paper's 20 ms / 25 ms at half the sample \
+            rate with one stride-2 layer fewer. A LayerNorm and a Linear layer project the frames to D = \
+            \(config.frontEnd.dimension); then \(config.frontEnd.positionDepth) grouped convolutions (kernel \
+            \(config.frontEnd.positionKernel), \(config.frontEnd.positionGroups) groups) add relative positions. Span \
+            masking (fairseq's compute_mask_indices) starts a span of \(config.frontEnd.masking.spanLength) frames \
+            (\(config.frontEnd.masking.spanLength * encoder.hop * 1000 / SpokenDigits.sampleRate) ms, the paper's span \
+            duration) at a frame with probability p / l, p = \(config.frontEnd.masking.probability). Batches pad clips \
+            to the longest of the batch, with clips of similar length batched together, and the padding is carried \
+            through the CNN's length formula into the masks, the attention and the targets; fairseq instead crops \
+            each batch to its shortest clip, which here would throw away much of the audio (lengths differ 4-fold).
+            """)
+        // One clip, its (untrained) CNN feature map, and a span mask over its frames.
+        let example = train.first!
+        let batch = digits.batch([example], using: &rng)
+        let frames = Tensor.withoutGradients { encoder.frames(batch.samples) }  // [1, T, C]
+        let (t, c) = (frames.shape[1], frames.shape[2])
+        let mask = config.frontEnd.masking(batchSize: 1, length: t, using: &rng)
+        print("  example: digit \(digits.digits[example]) of \(digits.speakerNames[digits.speakers[example]] ?? "?"), \(batch.lengths[0]) samples -> \(t) frames, \(mask.maskedCounts[0]) masked")
+        chapter.check(t == encoder.frameCount(samples: batch.lengths[0]), "the CNN's output length follows floor((L - k) / s) + 1 layer by layer (\(t) frames)")
+        chapter.figure("06-waveform-features-mask.png") { path throws(PlotError) in
+            let samples = digits.clips[example]
+            var wave = Figure(title: "Digit \(digits.digits[example]) (\(digits.speakerNames[digits.speakers[example]] ?? "?")), normalized waveform",
+                              xLabel: "time (ms)", yLabel: "amplitude")
+            wave.add(.line(x: samples.indices.map { Double($0) * 1000 / Double(SpokenDigits.sampleRate) }, y: samples.map(Double.init), title: "waveform", width: 1))
+            wave.xRange = 0...(Double(samples.count) * 1000 / Double(SpokenDigits.sampleRate))
+            wave.extraSettings = ["unset key"]
+            var map = Figure(title: "CNN output before training: \(c) channels x \(t) frames of \(encoder.hop * 1000 / SpokenDigits.sampleRate) ms",
+                             xLabel: "frame", yLabel: "channel")
+            map.add(.heatmap(values: (0..<c).map { ch in (0..<t).map { Double(frames[0, $0, ch]) } }, xRange: 0...Double(t - 1), yRange: 0...Double(c - 1)))
+            map.extraSettings = ["unset key", "unset colorbox"]
+            map.xRange = -0.5...(Double(t) - 0.5)
+            map.yRange = -0.5...(Double(c) - 0.5)
+            var spans = Figure(title: "A span mask over the frames (red: the student hears the mask embedding there)", xLabel: "frame", yLabel: "")
+            spans.add(.heatmap(values: [mask.isMasked[0].map { $0 ? 1.0 : 0.0 }, mask.isMasked[0].map { $0 ? 1.0 : 0.0 }],
+                               xRange: 0...Double(t - 1), yRange: 0...1))
+            spans.extraSettings = ["unset key", "unset colorbox", "unset ytics", "set cbrange [0:1]"]
+            spans.xRange = -0.5...(Double(t) - 0.5)
+            try Figure.renderStacked([wave, map, spans], heights: [1, 1.4, 0.45], to: path, height: 850)
+        }
+        return SpeechData(digits: digits, train: train, test: test, splitDescription: description)
+    }
+}

@@ -1,0 +1,101 @@
+// Chapter 06, section 2: data2vec pretraining on the unlabelled training clips.
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Evaluation
+import Foundation
+import NN
+import Plot
+
+/// What pretraining measured (nothing when the checkpoint was reused).
+struct SpeechPretraining {
+    var metrics: [StepMetrics] = []
+    var seconds = 0.0
+    var reusedCheckpoint = false
+}
+
+/// Endless length-bucketed batches of clip indices: a new bucketing every pass over the clips.
+struct SpeechBatches {
+    let clips: [Int]
+    let lengths: (Int) -> Int
+    let size: Int
+    private var pending: [[Int]] = []
+
+    init(_ clips: [Int], lengths: @escaping (Int) -> Int, size: Int) {
+        self.clips = clips
+        self.lengths = lengths
+        self.size = size
+    }
+
+    mutating func next(using rng: inout RandomGenerator) -> [Int] {
+        if pending.isEmpty { pending = lengthBucketedBatches(clips, lengths: lengths, size: size, using: &rng) }
+        return pending.removeLast()
+    }
+}
+
+extension Chapter06 {
+    func pretrainingSection(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, checkpoint: URL) throws -> SpeechPretraining {
+        chapter.section("2. Pretraining with data2vec")
+        var rng = RandomGenerator(seed: options.seed)
+        let backbone = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+        let d2v = config.data2vec, e = config.encoder
+        chapter.say("""
+            The encoder: \(e.blockCount) post-LN blocks (D = \(e.dimension), \(e.headCount) heads, FFN \(e.feedForwardDimension)) \
+            after wav2vec 2.0's input LayerNorm, \(backbone.parameterCount) parameters with the front end. The student \
+            trains with the paper's dropout \(e.dropout), attention dropout \(e.attentionDropout) and layerdrop \(e.layerDrop); \
+            the teacher, an EMA of the encoder only (the CNN, the mask embedding and the positions are shared), runs \
+            without them. Targets (fairseq `data2vec_audio.py`): the FFN outputs of the teacher's top K = \
+            \(d2v.averageTopKLayers) blocks, each instance-normalized over the valid frames of its clip, averaged, \
+            with no final normalization; the loss is the squared error summed over the D channels, averaged over \
+            the masked frames, times 1 / sqrt(D). Adam (0.9, 0.98), the tri-stage schedule to a peak of \
+            \(config.pretraining.peakLearningRate), batches of \(config.batchSize) clips, \(config.pretrainingSteps) steps \
+            (\(String(format: "%.0f", Double(config.pretrainingSteps * config.batchSize) / Double(data.train.count))) passes \
+            over the training clips). tau rises from \(d2v.emaDecay) to \(d2v.emaEndDecay) (the paper: 0.999 -> 0.9999 over \
+            30,000 of 400,000 updates; this run is 200 times shorter).
+            """)
+        if reuseCheckpoint {
+            chapter.say("--reuse-checkpoint: pretraining skipped; the evaluation reads \(checkpoint.path).")
+            return SpeechPretraining(reusedCheckpoint: true)
+        }
+        let trainer = Data2VecTrainer(frontEnd: backbone.frontEnd, student: backbone.encoder, config: d2v, optimization: config.pretraining,
+                                      totalSteps: config.pretrainingSteps, headInitializer: config.encoder.initializer, using: &rng)
+        var batches = SpeechBatches(data.train, lengths: { min(data.digits.clips[$0].count, config.maximumSamples) }, size: config.batchSize)
+        let progress = ProgressLine("pretrain", total: config.pretrainingSteps)
+        var result = SpeechPretraining()
+        (result.metrics, result.seconds) = try measure {
+            try (1...config.pretrainingSteps).map { step in
+                let batch = data.digits.batch(batches.next(using: &rng), maxLength: config.maximumSamples, using: &rng)
+                let metrics = trainer.step(batch, using: &rng)
+                try chapter.requireFinite(metrics.loss, "the pretraining loss", step: step)
+                progress.update(step: step, ["loss": metrics.loss, "target var": metrics.targetVariance, "pred var": metrics.predictionVariance,
+                                             "masked": metrics.maskedFraction])
+                return metrics
+            }
+        }
+        print("  pretraining took \(formatDuration(result.seconds)) (\(String(format: "%.0f", result.seconds * 1000 / Double(config.pretrainingSteps))) ms per step)")
+        let maskedFraction = result.metrics.map(\.maskedFraction).reduce(0, +) / Float(result.metrics.count)
+        print(String(format: "  masked frames: %.1f%% of the valid frames on average (after require_same_masks in each batch)", 100 * maskedFraction))
+        try Checkpoint.save(backbone, metadata: ["steps": "\(config.pretrainingSteps)", "seed": "\(options.seed)"], to: checkpoint)
+        print("  checkpoint: \(checkpoint.path)")
+
+        let steps = result.metrics.indices.map { Double($0 + 1) }
+        chapter.figure("06-pretraining.png") { path throws(PlotError) in
+            var figure = Figure(title: "data2vec pretraining on spoken digits (seed \(options.seed))", xLabel: "step", yLabel: "value")
+            figure.add(.line(x: steps, y: movingAverage(result.metrics.map { Double($0.loss) }, window: 25), title: "loss (moving average of 25 steps)"))
+            figure.add(.line(x: steps, y: result.metrics.map { Double($0.targetVariance) }, title: "target variance (compute\\_var)"))
+            figure.add(.line(x: steps, y: result.metrics.map { Double($0.predictionVariance) }, title: "prediction variance"))
+            try figure.render(to: path)
+        }
+        let afterWarmup = result.metrics.dropFirst(Int(config.pretraining.warmupFraction * Float(config.pretrainingSteps)))
+        let lowestTarget = afterWarmup.map(\.targetVariance).min() ?? 0, lowestPrediction = afterWarmup.map(\.predictionVariance).min() ?? 0
+        print(String(format: "  after warm-up: lowest target variance %.3f, lowest prediction variance %.3f; last loss %.4f",
+                     lowestTarget, lowestPrediction, result.metrics.last!.loss))
+        if !options.quick {
+            chapter.check(lowestTarget > 0.1 && lowestPrediction > 0.01,
+                          String(format: "no collapse: variances stay above fairseq's floors (targets 0.1, predictions 0.01) after warm-up (%.3f, %.3f)",
+                                 lowestTarget, lowestPrediction))
+        }
+        return result
+    }
+}

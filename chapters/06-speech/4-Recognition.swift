@@ -1,0 +1,155 @@
+// Chapter 06, section 4: recognizing strings of digits with CTC, fine-tuned from data2vec and trained from
+// scratch, with 1%, 10% and 100% of the labelled strings.
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Evaluation
+import Foundation
+import NN
+import Optim
+import Plot
+
+/// Digit error rates per fraction of labelled strings, over seeds, and the updates each run used.
+struct SpeechRecognition {
+    var fractions: [Double] = []
+    var labelledStrings: [Double: Int] = [:]
+    var fineTuned: [Double: SeedStatistics] = [:], scratch: [Double: SeedStatistics] = [:]
+    var fineTunedSteps: [Double: [Int]] = [:], scratchSteps: [Double: [Int]] = [:]
+    var trainStrings = 0, testStrings = 0, testDigits = 0
+}
+
+extension Chapter06 {
+    func recognitionSection(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, checkpoint: URL) throws -> SpeechRecognition {
+        chapter.section("4. Recognizing digit strings with CTC")
+        let trainStrings = data.digits.digitStrings(from: data.train, passes: 1, seed: options.seed &+ 11)
+        let testStrings = data.digits.digitStrings(from: data.test, passes: config.testStringPasses, seed: options.seed &+ 12)
+        var result = SpeechRecognition()
+        result.fractions = config.labelFractions
+        (result.trainStrings, result.testStrings) = (trainStrings.count, testStrings.count)
+        result.testDigits = testStrings.map(\.digits.count).reduce(0, +)
+        let budget = config.fineTuningBudget
+        chapter.say("""
+            Strings of 2-5 digits are made by joining clips with 50-150 ms of faint noise (Sources/Datasets/DigitStrings.swift): \
+            \(trainStrings.count) strings from the training clips (each clip once) and \(testStrings.count) strings \
+            (\(result.testDigits) digits) from the test clips. A recognizer reads them frame by frame: the encoder, \
+            dropout \(config.finalDropout), and one Linear layer to 11 symbols (a blank and the 10 digits), trained with \
+            CTC (Sources/Autograd/Ops+CTC.swift) and read by greedy decoding (the best symbol per frame, repeats merged, \
+            blanks dropped). The score is the digit error rate: edits (insertions, deletions, substitutions) over \
+            reference digits. Fine-tuning starts from the data2vec checkpoint with its CNN frozen, as wav2vec 2.0's \
+            recipe does; training from scratch starts from a random initialization and trains the CNN too (a frozen \
+            random CNN would cripple it). Both mask spans of frames while training (wav2vec 2.0 fine-tunes with \
+            masking) and share the budget rule: at most \(budget.maximumSteps) updates of \(budget.batchSize) strings, \
+            validated on \(Int(100 * budget.validationFraction))% of the labelled strings held out, stopped after \
+            \(budget.patience) validations without improvement, keeping the best; with fewer than \
+            \(budget.minimumExamplesForValidation) labelled strings nothing is held out and all updates are used.
+            """)
+        var rng = RandomGenerator(seed: options.seed &+ 200)
+        print("  labelled strings  seed   fine-tuned DER (updates)   scratch DER (updates)   seconds")
+        var lastFineTuned: SpeechRecognizer?
+        for fraction in result.fractions {
+            let count = max(2, Int((fraction * Double(trainStrings.count)).rounded()))
+            result.labelledStrings[fraction] = count
+            for seed in 0..<(config.recognitionSeeds[fraction] ?? 1) {
+                let start = Date()
+                var pick = RandomGenerator(seed: options.seed &+ 300 &+ UInt64(seed) &* 31 &+ UInt64(count))
+                let labelled = Array(pick.permutation(trainStrings.count).prefix(count))
+                var initRNG = RandomGenerator(seed: options.seed &+ 400 &+ UInt64(seed))
+                let pretrained = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG)
+                try Checkpoint.load(checkpoint, into: pretrained)
+                let fromData2Vec = SpeechRecognizer(backbone: pretrained, symbols: 11, dropout: config.finalDropout, using: &initRNG)
+                let fromScratch = SpeechRecognizer(backbone: SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG),
+                                                   symbols: 11, dropout: config.finalDropout, using: &initRNG)
+                let tuned = trainRecognizer(fromData2Vec, config, train: trainStrings, labelled: labelled, test: testStrings, frozenCNN: true, seed: UInt64(seed))
+                let scratch = trainRecognizer(fromScratch, config, train: trainStrings, labelled: labelled, test: testStrings, frozenCNN: false, seed: UInt64(seed))
+                result.fineTuned[fraction, default: SeedStatistics()].append(tuned.errorRate)
+                result.scratch[fraction, default: SeedStatistics()].append(scratch.errorRate)
+                result.fineTunedSteps[fraction, default: []].append(tuned.report.steps)
+                result.scratchSteps[fraction, default: []].append(scratch.report.steps)
+                print(String(format: "  %16d  %4d        %6.1f%% (%5d)          %6.1f%% (%5d)    %6.0f", count, seed, 100 * tuned.errorRate,
+                             tuned.report.steps, 100 * scratch.errorRate, scratch.report.steps, Date().timeIntervalSince(start)))
+                fflush(nil)
+                lastFineTuned = fromData2Vec
+            }
+        }
+        print("\n  labelled strings   fine-tuned from data2vec     trained from scratch")
+        for fraction in result.fractions {
+            print(String(format: "  %5.0f%% (%4d)      ", 100 * fraction, result.labelledStrings[fraction] ?? 0)
+                  + (result.fineTuned[fraction]?.summary() ?? "-").padding(toLength: 29, withPad: " ", startingAt: 0)
+                  + (result.scratch[fraction]?.summary() ?? "-"))
+        }
+        print("  (digit error rate; +- is half the range over seeds; updates: "
+              + result.fractions.map { String(format: "%.0f%%: %@ / %@", 100 * $0, "\(result.fineTunedSteps[$0] ?? [])", "\(result.scratchSteps[$0] ?? [])") }.joined(separator: "; ") + ")")
+        chapter.figure("06-error-rate-vs-labels.png") { path throws(PlotError) in
+            var figure = Figure(title: "Digit error rate on \(testStrings.count) test strings against labelled training strings",
+                                xLabel: "labelled training strings", yLabel: "digit error rate (%)")
+            for (name, values) in [("fine-tuned from data2vec", result.fineTuned), ("trained from scratch", result.scratch)] {
+                let fractions = result.fractions.filter { values[$0] != nil }
+                figure.add(.lineWithRanges(x: fractions.map { Double(result.labelledStrings[$0]!) }, y: fractions.map { 100 * Double(values[$0]!.mean) },
+                                           low: fractions.map { 100 * Double(values[$0]!.values.min()!) }, high: fractions.map { 100 * Double(values[$0]!.values.max()!) },
+                                           title: name))
+            }
+            figure.logScaleX = true
+            figure.yRange = 0...100
+            figure.extraSettings = ["set key top right inside"]
+            try figure.render(to: path)
+        }
+        if let model = lastFineTuned { posteriorFigure(chapter, model, testStrings[0]) }
+        if !options.quick {
+            for fraction in result.fractions where fraction < 1 {
+                guard let tuned = result.fineTuned[fraction], let scratch = result.scratch[fraction] else { continue }
+                chapter.check(tuned.mean < scratch.mean,
+                              String(format: "with %.0f%% of the labelled strings, fine-tuning from data2vec beats training from scratch (DER %.1f%% vs %.1f%%)",
+                                     100 * fraction, 100 * tuned.mean, 100 * scratch.mean))
+            }
+        }
+        return result
+    }
+
+    /// Trains a recognizer on the `labelled` strings under the chapter's budget; returns its test error rate.
+    func trainRecognizer(_ model: SpeechRecognizer, _ config: SpeechConfig, train: [DigitString], labelled: [Int], test: [DigitString],
+                         frozenCNN: Bool, seed: UInt64) -> (errorRate: Float, report: TrainingReport) {
+        var maskRNG = RandomGenerator(seed: seed &+ 77)
+        func errorRateOn(_ strings: [DigitString], _ indices: [Int]) -> Float {
+            var hypotheses: [[Int]] = [], references: [[Int]] = []
+            for chunk in chunks(indices, size: 16) {
+                let (logits, lengths) = model(AudioBatch(chunk.map { strings[$0].samples }), frozenCNN: true)
+                hypotheses += greedyDecode(logits: logits, lengths: lengths).map { $0.map { $0 - 1 } }
+                references += chunk.map { strings[$0].digits }
+            }
+            return errorRate(hypotheses: hypotheses, references: references)
+        }
+        let report = trainWithEarlyStopping(
+            model, optimization: config.fineTuning, examples: labelled, labels: [Int](repeating: 0, count: train.count),
+            budget: config.fineTuningBudget, seed: seed,
+            loss: { batch in
+                let audio = AudioBatch(batch.map { train[$0].samples })
+                let lengths = model.backbone.frontEnd.frameLengths(audio)
+                let mask = config.fineTuneMasking(batchSize: batch.count, length: lengths.max()!, validLengths: lengths, using: &maskRNG)
+                let (logits, frames) = model(audio, frozenCNN: frozenCNN, mask: mask)
+                return Tensor.ctcLoss(logits: logits, inputLengths: frames, targets: batch.map { train[$0].digits.map { $0 + 1 } })
+            },
+            score: { -errorRateOn(train, $0) })
+        return (Tensor.withoutGradients { errorRateOn(test, Array(test.indices)) }, report)
+    }
+
+    /// The recognizer's per-frame probabilities of each digit for one test string, with the greedy path.
+    func posteriorFigure(_ chapter: Chapter, _ model: SpeechRecognizer, _ string: DigitString) {
+        model.eval()
+        let (logits, lengths) = Tensor.withoutGradients { model(AudioBatch([string.samples]), frozenCNN: true) }
+        let t = lengths[0]
+        let probabilities = Tensor.withoutGradients { logits.softmax(alongAxis: -1) }
+        let decoded = greedyDecode(logits: logits, lengths: lengths)[0].map { $0 - 1 }
+        chapter.figure("06-ctc-posteriors.png") { path throws(PlotError) in
+            var figure = Figure(title: "CTC posteriors for the string \(string.digits.map(String.init).joined()) (read: \(decoded.map(String.init).joined()))",
+                                xLabel: "frame (10 ms)", yLabel: "probability")
+            let frames = (0..<t).map(Double.init)
+            figure.add(.line(x: frames, y: (0..<t).map { Double(probabilities[0, $0, 0]) }, title: "blank", width: 1))
+            for digit in 0..<10 where (0..<t).contains(where: { probabilities[0, $0, digit + 1] > 0.2 }) {
+                figure.add(.line(x: frames, y: (0..<t).map { Double(probabilities[0, $0, digit + 1]) }, title: "\(digit)", width: 2))
+            }
+            figure.yRange = 0...1.05
+            try figure.render(to: path)
+        }
+    }
+}
