@@ -61,6 +61,7 @@ let package = Package(
         chapter("04", "data2vec", ["Autograd", "NN", "Optim", "Data2Vec", "Plot"]),
         chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
         chapter("06", "speech", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
+        chapter("07", "text", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",

@@ -33,3 +33,30 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }
+
+extension Parallel {
+    /// Runs `count` independent jobs side by side, as many at once as there are threads (`BLAS.threadCount`),
+    /// each with single-threaded matrix products, and returns their results in job order.
+    ///
+    /// Two separate training runs on two cores get much more done than one run whose products are split in
+    /// two: measured on vision-tiny fine-tuning, 51-62 ms per step of throughput against 85-91 ms. Each job
+    /// must own everything it mutates (its model, its generator); with one thread the jobs run one by one.
+    public static func independentJobs<Result>(_ count: Int, _ job: (Int) -> Result) -> [Result] {
+        let threads = BLAS.threadCount
+        guard threads > 1, count > 1 else { return (0..<count).map(job) }
+        BLAS.setThreadCount(1)
+        defer { BLAS.setThreadCount(threads) }
+        let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: count)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        withoutActuallyEscaping(job) { job in
+            let work = UncheckedSendable(job), slots = UncheckedSendable(results)
+            let lanes = min(threads, count)
+            // Lane l runs jobs l, l + lanes, l + 2 lanes, ...: put jobs of similar length next to each other.
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for index in stride(from: lane, to: count, by: lanes) { slots.value[index] = work.value(index) }
+            }
+        }
+        return results.map { $0! }
+    }
+}

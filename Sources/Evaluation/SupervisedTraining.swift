@@ -12,6 +12,8 @@ public struct TrainingBudget: Sendable, Equatable {
     public var maximumEpochs: Int
     /// The most updates in all, whatever the epochs.
     public var maximumSteps: Int
+    /// No early stop before this many updates (a network trained from scratch often sits on a plateau first).
+    public var minimumSteps: Int
     public var batchSize: Int
     /// Validate once per epoch, but at least every `maximumStepsBetweenValidations` and at most every
     /// `minimumStepsBetweenValidations` updates (tiny training sets have epochs of one step).
@@ -25,11 +27,12 @@ public struct TrainingBudget: Sendable, Equatable {
     /// last parameters are kept (too few examples to both train and validate).
     public var minimumExamplesForValidation: Int
 
-    public init(maximumEpochs: Int, maximumSteps: Int = .max, batchSize: Int = 64, minimumStepsBetweenValidations: Int = 1,
+    public init(maximumEpochs: Int, maximumSteps: Int = .max, minimumSteps: Int = 0, batchSize: Int = 64, minimumStepsBetweenValidations: Int = 1,
                 maximumStepsBetweenValidations: Int = 200, patience: Int = 5, validationFraction: Double = 0.2,
                 minimumExamplesForValidation: Int = 50) {
         self.maximumEpochs = maximumEpochs
         self.maximumSteps = maximumSteps
+        self.minimumSteps = minimumSteps
         self.batchSize = batchSize
         self.minimumStepsBetweenValidations = minimumStepsBetweenValidations
         self.maximumStepsBetweenValidations = maximumStepsBetweenValidations
@@ -95,7 +98,7 @@ public func trainWithEarlyStopping(_ model: any Module, optimization: AdamWConfi
             sinceBest = 0
         } else {
             sinceBest += 1
-            if sinceBest >= budget.patience { break }
+            if sinceBest >= budget.patience && step >= budget.minimumSteps { break }
         }
     }
     if let best {

@@ -23,6 +23,15 @@ public enum Initializer: Sendable, Equatable {
     /// std=0.02)` calls timm's with `a=-std, b=std`).
     public static let beitTruncatedNormal = Initializer.truncatedNormal(std: 0.02, low: -0.02, high: 0.02)
 
+    /// data2vec vision's initialization with the standard deviation scaled to a width of `dimension`: std
+    /// 0.02 sqrt(768 / D), cut at one standard deviation. A Linear layer of fan-in D then maps unit inputs to
+    /// outputs of the same scale as in ViT-B (D = 768), where 0.02 is calibrated; at D = 64 the unscaled
+    /// 0.02 makes every layer shrink its input about 3.5-fold more.
+    public static func beitTruncatedNormal(scaledTo dimension: Int) -> Initializer {
+        let std = 0.02 * (768 / Float(dimension)).squareRoot()
+        return .truncatedNormal(std: std, low: -std, high: std)
+    }
+
     /// A new tensor of `shape` that requires a gradient. `fanIn`/`fanOut` count the inputs and outputs
     /// of one unit (for Linear [out, in]: in and out; for Conv1d [out, in/groups, K]: in/groups*K and out*K).
     public func make(_ shape: [Int], fanIn: Int, fanOut: Int, using rng: inout RandomGenerator) -> Tensor {

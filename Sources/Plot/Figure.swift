@@ -143,9 +143,10 @@ func finite(_ value: Double) -> String { value.isFinite ? "\(value)" : "NaN" }
 public enum ImageGrid {
     /// Draws grayscale images (each `width * height` values, row-major, any range) in a grid with
     /// `columns` columns and an optional title per image. Used for masked MNIST examples.
+    /// With `colorRange`, every image uses that one range (so panels can be compared) and a key is drawn.
     public static func render(
         _ images: [[Float]], width: Int, height: Int, columns: Int, titles: [String]? = nil,
-        title: String = "", to path: String, cellSize: Int = 160
+        title: String = "", colorRange: ClosedRange<Double>? = nil, to path: String, cellSize: Int = 160
     ) throws(PlotError) {
         guard !images.isEmpty, images.allSatisfy({ $0.count == width * height }) else {
             throw .invalidData("every image needs \(width) x \(height) values")
@@ -158,11 +159,13 @@ public enum ImageGrid {
         var lines = ["set multiplot layout \(rows),\(columns) title '\(Gnuplot.quoted(title))' margins 0.01,0.99,0.01,\(top) spacing 0.01,0.03",
                      "unset key", "unset tics", "unset colorbox", "set palette gray", "set size ratio -1",
                      "set yrange [] reverse"]
+        if let colorRange { lines.append("set cbrange [\(colorRange.lowerBound):\(colorRange.upperBound)]") }
         for (i, image) in images.enumerated() {
             let name = "$I\(i)"
             let matrix = (0..<height).map { r in (0..<width).map { "\(image[r * width + $0])" }.joined(separator: " ") }
             lines.append("\(name) << EOD\n\(matrix.joined(separator: "\n"))\nEOD")
             lines.append("set title '\(Gnuplot.quoted(titles?[i] ?? ""))'")
+            if colorRange != nil && i == images.count - 1 { lines.append("set colorbox") }
             lines.append("plot \(name) matrix with image")
         }
         lines.append("unset multiplot")

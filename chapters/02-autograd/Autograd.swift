@@ -13,16 +13,46 @@ import ChapterKit
 import Foundation
 import Plot
 
+/// Every knob of section 4's training run. Printed at the start.
+struct MoonsConfig: Equatable {
+    var points = 1000
+    var noise: Float = 0.15
+    var hidden = 32
+    var steps = 2000
+    var batchSize = 64
+    var learningRate: Float = 0.05
+    var momentum: Float = 0.9
+
+    /// Everything but the step count as the chapter's claims assume it.
+    var hasDefaultModel: Bool {
+        var other = self
+        other.steps = MoonsConfig().steps
+        return other == MoonsConfig()
+    }
+}
+
 struct Chapter02: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ch02-autograd", abstract: "Scalar and tensor autograd; an MLP on two moons.")
     @OptionGroup var options: ChapterOptions
+    @Option(help: "Hidden units per layer of the MLP (default 32).") var hidden: Int?
+    @Option(help: "SGD learning rate (default 0.05).") var learningRate: Float?
+
+    func validate() throws {
+        if let hidden, !(1...4096).contains(hidden) { throw ValidationError("--hidden must be between 1 and 4096, got \(hidden)") }
+        if let learningRate, !(learningRate > 0 && learningRate <= 100) { throw ValidationError("--learning-rate must be in (0, 100], got \(learningRate)") }
+    }
 
     func run() throws {
         let chapter = try Chapter(number: 2, title: "Automatic differentiation, from one number to tensors", options: options)
+        var config = MoonsConfig()
+        if options.quick { config.steps = 300 }
+        if let hidden { config.hidden = hidden }
+        if let learningRate { config.learningRate = learningRate }
+        chapter.printConfiguration(config)
         scalarEngine(chapter)
         tensorEngine(chapter)
         gradientCheckByHand(chapter)
-        try trainTwoMoons(chapter)
+        try trainTwoMoons(chapter, config)
         chapter.section("Summary")
         chapter.say("""
             Reverse-mode differentiation needs only two things per op: its inputs and the rule that turns the \
@@ -30,9 +60,9 @@ struct Chapter02: ParsableCommand {
             makes every gradient complete before it is passed on, and adding (not assigning) gradients handles \
             a value used twice. The gradient check is the safety net: every op in this project has one \
             (Tests/AutogradTests/GradientCheckTests.swift).
-            Exercises: (1) add a `sin` to Value and check it against finite differences; (2) set the learning \
-            rate to 2.0 and watch the loss; (3) train with 4 hidden units instead of 32 and predict what the \
-            decision boundary will look like before plotting it.
+            Exercises (Tests/ExerciseTests/Chapter02ExerciseTests.swift holds the checkable part of each answer): \
+            (1) add a `sin` to Value and check it against finite differences; (2) --learning-rate 2: watch the loss; \
+            (3) --hidden 4: predict what the decision boundary will look like before plotting it.
             """)
         try chapter.finish()
     }

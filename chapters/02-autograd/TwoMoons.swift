@@ -64,7 +64,7 @@ func accuracy(_ model: MLP, _ points: Tensor, _ labels: [Int]) -> Float {
 
 /// Minibatch training with softmax cross-entropy; returns the loss of every step.
 func train(
-    _ model: MLP, on data: (points: Tensor, labels: [Int]), steps: Int, batchSize: Int, learningRate: Float,
+    _ model: MLP, on data: (points: Tensor, labels: [Int]), steps: Int, batchSize: Int, learningRate: Float, momentum: Float,
     _ chapter: Chapter, using rng: inout RandomGenerator
 ) throws -> [Double] {
     let velocities = model.parameters.map { Tensor.zeros($0.shape) }
@@ -79,40 +79,44 @@ func train(
                                               labels: batch.map { data.labels[$0] })
         try chapter.requireFinite(loss.item, "the training loss", step: step)
         loss.backward()
-        sgdStep(model.parameters, velocities: velocities, learningRate: learningRate, momentum: 0.9)
+        sgdStep(model.parameters, velocities: velocities, learningRate: learningRate, momentum: momentum)
         losses.append(Double(loss.item))
         progress.update(step: step, ["loss": loss.item])
     }
     return losses
 }
 
-func trainTwoMoons(_ chapter: Chapter) throws {
+func trainTwoMoons(_ chapter: Chapter, _ config: MoonsConfig) throws {
     chapter.section("4. Training an MLP on two moons")
-    let steps = chapter.isQuick ? 300 : 2000, batchSize = 64, learningRate: Float = 0.05
+    let (steps, batchSize, learningRate, hidden) = (config.steps, config.batchSize, config.learningRate, config.hidden)
     chapter.say("""
-        Two interleaving half circles cannot be separated by a line. A network 2 -> 32 -> 32 -> 2 with ReLU \
-        can bend its boundary around them. We train it with softmax cross-entropy and SGD with momentum 0.9 \
-        (learning rate \(learningRate), batches of \(batchSize), \(steps) steps) on 1,000 noisy points and \
-        measure accuracy on 1,000 fresh ones.
+        Two interleaving half circles cannot be separated by a line. A network 2 -> \(hidden) -> \(hidden) -> 2 with \
+        ReLU can bend its boundary around them. We train it with softmax cross-entropy and SGD with momentum \
+        \(config.momentum) (learning rate \(learningRate), batches of \(batchSize), \(steps) steps) on \(config.points) noisy \
+        points and measure accuracy on \(config.points) fresh ones.
         """)
     var rng = RandomGenerator(seed: chapter.options.seed)
-    let trainSet = makeMoons(count: 1000, noise: 0.15, using: &rng)
-    let testSet = makeMoons(count: 1000, noise: 0.15, using: &rng)
-    let model = MLP(sizes: [2, 32, 32, 2], using: &rng)
-    let losses = try train(model, on: trainSet, steps: steps, batchSize: batchSize, learningRate: learningRate, chapter, using: &rng)
+    let trainSet = makeMoons(count: config.points, noise: config.noise, using: &rng)
+    let testSet = makeMoons(count: config.points, noise: config.noise, using: &rng)
+    let model = MLP(sizes: [2, hidden, hidden, 2], using: &rng)
+    let losses = try train(model, on: trainSet, steps: steps, batchSize: batchSize, learningRate: learningRate, momentum: config.momentum,
+                           chapter, using: &rng)
     // The baseline: the same training of a linear classifier (no hidden layer), whose boundary is a line.
     let linear = MLP(sizes: [2, 2], using: &rng)
-    _ = try train(linear, on: trainSet, steps: steps, batchSize: batchSize, learningRate: learningRate, chapter, using: &rng)
+    _ = try train(linear, on: trainSet, steps: steps, batchSize: batchSize, learningRate: learningRate, momentum: config.momentum,
+                  chapter, using: &rng)
     let linearAccuracy = accuracy(linear, testSet.points, testSet.labels)
     let trainAccuracy = accuracy(model, trainSet.points, trainSet.labels), testAccuracy = accuracy(model, testSet.points, testSet.labels)
     let early = losses.prefix(20).reduce(0, +) / 20, late = losses.suffix(50).reduce(0, +) / 50
     print(String(format: "  loss %.3f (first 20 steps) -> %.3f (last 50); accuracy train %.1f%%, test %.1f%%",
                  early, late, 100 * trainAccuracy, 100 * testAccuracy))
-    chapter.check(late < early / 4, String(format: "the loss falls by more than 4x (%.3f -> %.3f)", early, late))
     print(String(format: "  a linear classifier trained the same way: test accuracy %.1f%%", 100 * linearAccuracy))
-    chapter.check(testAccuracy > 0.95, String(format: "the MLP's test accuracy is above 95%% (%.1f%%)", 100 * testAccuracy))
-    chapter.check(testAccuracy > linearAccuracy + 0.05,
-                  String(format: "the MLP beats the best line by more than 5 points (%.1f%% vs %.1f%%)", 100 * testAccuracy, 100 * linearAccuracy))
+    if config.hasDefaultModel {  // the claims are about the default setting; the exercises change it
+        chapter.check(late < early / 4, String(format: "the loss falls by more than 4x (%.3f -> %.3f)", early, late))
+        chapter.check(testAccuracy > 0.95, String(format: "the MLP's test accuracy is above 95%% (%.1f%%)", 100 * testAccuracy))
+        chapter.check(testAccuracy > linearAccuracy + 0.05,
+                      String(format: "the MLP beats the best line by more than 5 points (%.1f%% vs %.1f%%)", 100 * testAccuracy, 100 * linearAccuracy))
+    }
 
     chapter.figure("02-loss.png") { path throws(PlotError) in
         var figure = Figure(title: "Two moons: training loss (batch \(batchSize))", xLabel: "step", yLabel: "cross-entropy")

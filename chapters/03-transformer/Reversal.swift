@@ -15,12 +15,15 @@ final class DigitReverser: Module {
     let classifier: Linear
     var isTraining = true
 
-    init(length: Int, dimension: Int, placement: LayerNormPlacement, using rng: inout RandomGenerator) {
+    let usesPositions: Bool
+
+    init(length: Int, encoder configuration: TransformerConfiguration, usesPositions: Bool = true, using rng: inout RandomGenerator) {
+        let dimension = configuration.dimension
         tokens = Embedding(count: 10, dimension: dimension, initializer: .normal(std: 0.02), using: &rng)
         positions = Embedding(count: length, dimension: dimension, initializer: .normal(std: 0.02), using: &rng)
-        encoder = TransformerEncoder(TransformerConfiguration(blockCount: 2, dimension: dimension, headCount: 4, feedForwardDimension: 4 * dimension,
-                                     placement: placement, initializer: .normal(std: 0.02)), using: &rng)
+        encoder = TransformerEncoder(configuration, using: &rng)
         classifier = Linear(dimension, 10, initializer: .normal(std: 0.02), using: &rng)
+        self.usesPositions = usesPositions
     }
 
     var submodules: [(name: String, module: any Module)] {
@@ -30,7 +33,8 @@ final class DigitReverser: Module {
     /// digits: B strings of T digits (row-major) -> logits [B * T, 10] and the encoder's block records.
     func callAsFunction(_ digits: [Int], batch: Int, returnAttentionWeights: Bool = false) -> (logits: Tensor, blocks: [BlockOutputs]) {
         let length = digits.count / batch
-        let x = tokens(digits, shape: [batch, length]) + positions(Array(0..<length), shape: [length])
+        let embedded = tokens(digits, shape: [batch, length])
+        let x = usesPositions ? embedded + positions(Array(0..<length), shape: [length]) : embedded
         let encoded = encoder(x, returnAttentionWeights: returnAttentionWeights)
         return (classifier(encoded.output).reshaped([batch * length, 10]), encoded.blocks)
     }
@@ -56,17 +60,17 @@ extension Array {
     }
 }
 
-func reversalTask(_ chapter: Chapter) throws {
+func reversalTask(_ chapter: Chapter, _ config: ReversalConfig) throws {
     chapter.section("4. A tiny Transformer reverses digit strings")
-    let length = 10, dimension = 64, batch = 64
-    let steps = chapter.isQuick ? 150 : 1500
+    let (length, batch, steps) = (config.length, config.batchSize, config.steps)
+    let e = config.encoder
     chapter.say("""
         Input: \(length) random digits. Target at position t: the digit at position \(length - 1)-t. No position \
         can be solved from its own token: it must find the mirrored position, which only attention can reach, \
-        and only with position embeddings telling positions apart. Model: token and learned position \
-        embeddings (D = \(dimension)), 2 blocks with 4 heads and F = \(4 * dimension), a linear classifier per \
-        position. AdamW (lr 2e-3, weight decay 0.01 on matrices), warm-up 100 steps then cosine, batches of \
-        \(batch), \(steps) steps, once with each block placement. Chance is 10%.
+        and only with position embeddings telling positions apart. Model: token \(config.usesPositions ? "and learned position " : "")\
+        embeddings (D = \(e.dimension)), \(e.blockCount) blocks with \(e.headCount) heads and F = \(e.feedForwardDimension), a linear \
+        classifier per position. AdamW (lr \(config.optimizer.peakLearningRate), weight decay \(config.optimizer.weightDecay) on \
+        matrices), warm-up then cosine, batches of \(batch), \(steps) steps, once with each block placement. Chance is 10%.
         """)
     var rng = RandomGenerator(seed: chapter.options.seed)
     let test = reversalBatch(1000, length: length, using: &rng)
@@ -75,9 +79,11 @@ func reversalTask(_ chapter: Chapter) throws {
     var models: [LayerNormPlacement: DigitReverser] = [:]
     for placement in [LayerNormPlacement.preLN, .postLN] {
         var local = RandomGenerator(seed: chapter.options.seed &+ 100)
-        let model = DigitReverser(length: length, dimension: dimension, placement: placement, using: &local)
-        let optimizer = AdamW(ParameterGroup.standard(model.namedParameters, weightDecay: 0.01), learningRate: 2e-3)
-        let schedule = WarmupCosineSchedule(peak: 2e-3, warmupSteps: 100, totalSteps: steps)
+        var encoder = config.encoder
+        encoder.placement = placement
+        let model = DigitReverser(length: length, encoder: encoder, usesPositions: config.usesPositions, using: &local)
+        let optimizer = config.optimizer.makeOptimizer(model.namedParameters)
+        let schedule = config.optimizer.makeSchedule(totalSteps: steps)
         let progress = ProgressLine("\(placement.rawValue) step", total: steps)
         var losses: [Double] = []
         let (_, seconds) = try measure {
@@ -85,10 +91,8 @@ func reversalTask(_ chapter: Chapter) throws {
                 let data = reversalBatch(batch, length: length, using: &local)
                 let loss = Loss.crossEntropy(logits: model(data.digits, batch: batch).logits, labels: data.targets)
                 try chapter.requireFinite(loss.item, "the \(placement.rawValue) training loss", step: step)
-                optimizer.learningRate = schedule.learningRate(at: step - 1)
                 loss.backward()
-                optimizer.step()
-                optimizer.zeroGradients()
+                takeStep(optimizer, learningRate: schedule.learningRate(at: step - 1), clipNorm: config.optimizer.clipNorm)
                 losses.append(Double(loss.item))
                 progress.update(step: step, ["loss": loss.item])
             }
@@ -103,7 +107,7 @@ func reversalTask(_ chapter: Chapter) throws {
     let preLN = accuracies[.preLN]!, postLN = accuracies[.postLN]!
     if chapter.isQuick {
         chapter.check(preLN > 0.15 && postLN > 0.15, "after a quick run both models beat chance (10%)")
-    } else {
+    } else if config == ReversalConfig() {  // the claims are about the default setting; the exercises change it
         chapter.check(preLN > 0.95, String(format: "the pre-LN model reverses strings: %.1f%% of test digits right", 100 * preLN))
         chapter.check(postLN > 0.95, String(format: "the post-LN model too: %.1f%%", 100 * postLN))
     }
@@ -115,16 +119,16 @@ func reversalTask(_ chapter: Chapter) throws {
         figure.logScaleY = true
         try figure.render(to: path)
     }
-    try attentionMaps(chapter, model: models[.preLN]!, length: length)
-    try checkpointRoundTrip(chapter, model: models[.preLN]!, test: test, length: length)
+    try attentionMaps(chapter, model: models[.preLN]!, length: length, checked: config == ReversalConfig())
+    try checkpointRoundTrip(chapter, model: models[.preLN]!, test: test, config: config)
 }
 
 /// Plots every head's attention for one string, and measures how much attention lands on the mirrored key.
-func attentionMaps(_ chapter: Chapter, model: DigitReverser, length: Int) throws {
+func attentionMaps(_ chapter: Chapter, model: DigitReverser, length: Int, checked: Bool) throws {
     chapter.say("""
         Where does the model look? For one test string we draw the attention weights of every head of both \
-        blocks (rows: queries, columns: keys; white = 1). A head that solves the task puts its weight on the \
-        anti-diagonal: position t looks at position \(length - 1)-t.
+        blocks (rows: queries, columns: keys), all on one scale from 0 (black) to 1 (white). A head that solves \
+        the task puts its weight on the anti-diagonal: position t looks at position \(length - 1)-t.
         """)
     var rng = RandomGenerator(seed: chapter.options.seed &+ 7)
     let sample = reversalBatch(200, length: length, using: &rng)
@@ -145,17 +149,17 @@ func attentionMaps(_ chapter: Chapter, model: DigitReverser, length: Int) throws
         }
     }
     print(String(format: "  the most mirror-focused head, %@, puts %.0f%% of its attention on the mirrored key", bestHead, 100 * bestMirrorShare))
-    if !chapter.isQuick {
+    if !chapter.isQuick && checked {
         chapter.check(bestMirrorShare > 0.5, String(format: "some head attends mainly to the mirrored position (%.0f%%)", 100 * bestMirrorShare))
     }
     chapter.figure("03-attention.png") { path throws(PlotError) in
         try ImageGrid.render(images, width: length, height: length, columns: images.count / blocks.count, titles: titles,
-                             to: path, cellSize: 230)
+                             colorRange: 0...1, to: path, cellSize: 230)
     }
 }
 
 /// Saves the model as safetensors, loads it into a fresh model, and checks the predictions agree.
-func checkpointRoundTrip(_ chapter: Chapter, model: DigitReverser, test: (digits: [Int], targets: [Int]), length: Int) throws {
+func checkpointRoundTrip(_ chapter: Chapter, model: DigitReverser, test: (digits: [Int], targets: [Int]), config: ReversalConfig) throws {
     chapter.say("""
         Finally the trained model is saved in the safetensors format (an 8-byte header length, a JSON header, \
         raw little-endian floats), which Python opens directly: \
@@ -169,7 +173,9 @@ func checkpointRoundTrip(_ chapter: Chapter, model: DigitReverser, test: (digits
     let first = model.namedParameters.min { $0.name < $1.name }!
     try NPY.write(first.tensor, to: folder.appendingPathComponent("ch03-first-tensor.npy"))
     var rng = RandomGenerator(seed: 999)
-    let fresh = DigitReverser(length: length, dimension: 64, placement: .preLN, using: &rng)
+    var encoder = config.encoder
+    encoder.placement = .preLN
+    let fresh = DigitReverser(length: config.length, encoder: encoder, usesPositions: config.usesPositions, using: &rng)
     fresh.eval()
     try Checkpoint.load(url, into: fresh)
     let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0

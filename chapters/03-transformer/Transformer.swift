@@ -13,18 +13,45 @@ import Autograd
 import ChapterKit
 import Foundation
 import NN
+import Optim
 import Plot
+
+/// Every knob of section 4's run (sections 1-3 are fixed demonstrations). Printed at the start.
+struct ReversalConfig: Equatable {
+    var length = 10
+    /// 2 blocks of 4 heads, D = 64, F = 4D, BERT's initialization N(0, 0.02); the placement is set per run.
+    var encoder = TransformerConfiguration(blockCount: 2, dimension: 64, headCount: 4, feedForwardDimension: 256, placement: .preLN,
+                                           initializer: .normal(std: 0.02))
+    var usesPositions = true
+    var optimizer = AdamWConfiguration(peakLearningRate: 2e-3, weightDecay: 0.01, warmupFraction: 100.0 / 1500)
+    var steps = 1500
+    var batchSize = 64
+}
 
 struct Chapter03: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ch03-transformer", abstract: "Attention, blocks, a tiny Transformer.")
     @OptionGroup var options: ChapterOptions
+    @Flag(help: "Train the reversal model without position embeddings (exercise 1).") var noPositions = false
+    @Option(help: "Attention heads per block (default 4; D = 64 must be divisible by it).") var heads: Int?
+    @Option(help: "Peak learning rate (default 0.002).") var learningRate: Float?
+
+    func validate() throws {
+        if let heads, !(heads >= 1 && 64 % heads == 0) { throw ValidationError("--heads must divide 64 (1, 2, 4, 8, 16, 32, 64), got \(heads)") }
+        if let learningRate, !(learningRate > 0 && learningRate < 1) { throw ValidationError("--learning-rate must be in (0, 1), got \(learningRate)") }
+    }
 
     func run() throws {
         let chapter = try Chapter(number: 3, title: "The Transformer encoder, piece by piece", options: options)
+        var config = ReversalConfig()
+        if options.quick { config.steps = 150 }
+        config.usesPositions = !noPositions
+        if let heads { config.encoder.headCount = heads }
+        if let learningRate { config.optimizer.peakLearningRate = learningRate }
+        chapter.printConfiguration(config)
         attentionByHand(chapter)
         normalizationAndActivation(chapter)
         placements(chapter)
-        try reversalTask(chapter)
+        try reversalTask(chapter, config)
         chapter.section("Summary")
         chapter.say("""
             A Transformer block is attention (mixing positions) plus a feed-forward network (transforming each \
@@ -32,9 +59,11 @@ struct Chapter03: ParsableCommand {
             what flows between blocks: a normalized stream (post-LN, data2vec's speech and text models) or a \
             growing residual sum (pre-LN, its vision model). data2vec's targets are read from inside these \
             blocks, which is why `TransformerBlock` returns its sub-layer outputs.
-            Exercises: (1) train the reversal model without position embeddings and explain the accuracy you \
-            get; (2) use 1 head instead of 4 and look at the attention maps; (3) raise the learning rate to 1e-2 \
-            for both placements and compare how they fail. Tests/NNTests checks every layer against PyTorch.
+            Exercises (Tests/ExerciseTests/Chapter03ExerciseTests.swift holds the checkable part of each answer): \
+            (1) --no-positions: train the reversal model without position embeddings and explain the accuracy you \
+            get; (2) --heads 1: one head of 64 instead of 4 of 16, and look at the attention maps; (3) \
+            --learning-rate 0.01 for both placements: which fails, and how? Tests/NNTests checks the layers \
+            against PyTorch (Linear, LayerNorm, Conv1d, Embedding, attention, both blocks).
             """)
         try chapter.finish()
     }

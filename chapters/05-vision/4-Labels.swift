@@ -38,44 +38,53 @@ extension Chapter05 {
             baseline is the same probe on a random encoder. Each seed draws its own class-balanced labelled \
             subset; the test set is always all \(test.count) test images, never used for a choice.
             """)
-        print("  labels  seed   probe: data2vec  random   fine-tuned (updates)  scratch (updates)   seconds")
+        print("  labels  seed   probe: data2vec  random   fine-tuned (updates)  scratch (updates)")
+        print("  (each pair of runs, data2vec and its baseline, runs side by side on the two cores)")
         for count in result.counts {
+            let start = Date()
             let fineTuneSeeds = config.fineTuneSeeds[count] ?? 1
-            for seed in 0..<max(config.probeSeeds, fineTuneSeeds) {
-                let start = Date()
+            let seeds = max(config.probeSeeds, fineTuneSeeds)
+            let subsets = try (0..<seeds).map { seed -> [Int] in
                 var pick = RandomGenerator(seed: options.seed &+ 1000 &* UInt64(seed) &+ UInt64(count))
-                let labelled = try balancedSubset(labels: train.labels, classCount: 10, count: count, using: &pick)
+                return try balancedSubset(labels: train.labels, classCount: 10, count: count, using: &pick)
+            }
+            // Jobs in pairs (data2vec, baseline): the probes of every seed, then the supervised runs.
+            let probes = Parallel.independentJobs(2 * config.probeSeeds) { job -> Float in
+                let (seed, pretrained) = (job / 2, job % 2 == 0)
+                let (trainFeatures, testFeatures) = pretrained ? (backbones.pretrainedTrain.pooled, backbones.pretrainedTest.pooled)
+                                                               : (backbones.randomTrain.pooled, backbones.randomTest.pooled)
+                return probeAccuracy(trainFeatures, testFeatures, train: train, test: test, labelled: subsets[seed], config: config.probe, seed: UInt64(seed))
+            }
+            let supervisedRuns = Parallel.independentJobs(2 * fineTuneSeeds) { job -> (accuracy: Float, report: TrainingReport) in
+                let (seed, pretrained) = (job / 2, job % 2 == 0)
+                var initRNG = RandomGenerator(seed: options.seed &+ 7 &+ UInt64(seed) &* 2 &+ (pretrained ? 0 : 1))
+                let backbone = pretrained ? try! backbones.pretrained(config, using: &initRNG)
+                                          : VisionBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG)
+                let model = ImageClassifier(backbone: backbone, classCount: 10, using: &initRNG)
+                return supervised(model, config, train: train, test: test, labelled: subsets[seed], seed: UInt64(seed))
+            }
+            for seed in 0..<seeds {
                 var line = String(format: "  %6d  %4d", count, seed)
                 if seed < config.probeSeeds {
-                    let probe = probeAccuracy(backbones.pretrainedTrain.pooled, backbones.pretrainedTest.pooled, train: train, test: test,
-                                              labelled: labelled, config: config.probe, seed: UInt64(seed))
-                    let random = probeAccuracy(backbones.randomTrain.pooled, backbones.randomTest.pooled, train: train, test: test,
-                                               labelled: labelled, config: config.probe, seed: UInt64(seed))
-                    result.probe[count, default: SeedStatistics()].append(probe)
-                    result.randomProbe[count, default: SeedStatistics()].append(random)
-                    line += String(format: "         %6.1f%%  %6.1f%%", 100 * probe, 100 * random)
+                    result.probe[count, default: SeedStatistics()].append(probes[2 * seed])
+                    result.randomProbe[count, default: SeedStatistics()].append(probes[2 * seed + 1])
+                    line += String(format: "         %6.1f%%  %6.1f%%", 100 * probes[2 * seed], 100 * probes[2 * seed + 1])
                 } else {
                     line += "              -        -"
                 }
                 if seed < fineTuneSeeds {
-                    var initRNG = RandomGenerator(seed: options.seed &+ 7 &+ UInt64(seed))
-                    let fromData2Vec = ImageClassifier(backbone: try backbones.pretrained(config, using: &initRNG), classCount: 10, using: &initRNG)
-                    let fromScratch = ImageClassifier(backbone: VisionBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG),
-                                                      classCount: 10, using: &initRNG)
-                    let tuned = supervised(fromData2Vec, config, train: train, test: test, labelled: labelled, seed: UInt64(seed))
-                    let scratch = supervised(fromScratch, config, train: train, test: test, labelled: labelled, seed: UInt64(seed))
+                    let (tuned, scratch) = (supervisedRuns[2 * seed], supervisedRuns[2 * seed + 1])
                     result.fineTuned[count, default: SeedStatistics()].append(tuned.accuracy)
                     result.scratch[count, default: SeedStatistics()].append(scratch.accuracy)
                     result.fineTunedSteps[count, default: []].append(tuned.report.steps)
                     result.scratchSteps[count, default: []].append(scratch.report.steps)
                     line += String(format: "        %6.1f%% (%5d)     %6.1f%% (%5d)", 100 * tuned.accuracy, tuned.report.steps,
                                    100 * scratch.accuracy, scratch.report.steps)
-                } else {
-                    line += "                   -                  -"
                 }
-                print(line + String(format: "   %6.0f", Date().timeIntervalSince(start)))
-                fflush(nil)
+                print(line)
             }
+            print(String(format: "          (%d labels: %.0f s)", count, Date().timeIntervalSince(start)))
+            fflush(nil)
         }
         report(chapter, result)
         return result

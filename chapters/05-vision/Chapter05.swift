@@ -27,11 +27,17 @@ import Optim
 /// Every knob of a chapter 05 run. Printed at the start of the run.
 struct VisionConfig {
     /// 4 x 4 patches of 28 x 28 images, block masks of at least 4 patches covering 29 of 49 (59%).
-    var frontEnd = ImagePatchConfiguration(dimension: 64)
-    /// The benchmark's vision-tiny, initialized as data2vec vision (`modeling_cyclical.py`): truncated normal
-    /// N(0, 0.02^2) cut at +-0.02, `fix_init_weight`, LayerNorm eps 1e-6.
+    var frontEnd: ImagePatchConfiguration = {
+        var c = ImagePatchConfiguration(dimension: 64)
+        c.initializer = .beitTruncatedNormal(scaledTo: 64)
+        return c
+    }()
+    /// The benchmark's vision-tiny, initialized as data2vec vision (`modeling_cyclical.py`: a truncated normal
+    /// cut at one standard deviation, `fix_init_weight`, LayerNorm eps 1e-6), with the standard deviation scaled
+    /// from ViT-B's width to this one (see `Initializer.beitTruncatedNormal(scaledTo:)`).
     var encoder = TransformerConfiguration(blockCount: 4, dimension: 64, headCount: 4, feedForwardDimension: 256, placement: .preLN,
-                                           rescaleResidualWeights: true, layerNormEpsilon: 1e-6, initializer: .beitTruncatedNormal)
+                                           rescaleResidualWeights: true, layerNormEpsilon: 1e-6,
+                                           initializer: .beitTruncatedNormal(scaledTo: 64))
     /// data2vec vision's targets: the end of each of the top K blocks, layer-normalized, averaged, normalized
     /// again; Smooth L1 with beta 2; a Linear head.
     var data2vec: Data2VecConfig = {
@@ -54,8 +60,8 @@ struct VisionConfig {
     var probe = LinearProbeConfiguration()
     /// Fine-tuning and training from scratch: the same optimizer and the same budget rule.
     var fineTuning = AdamWConfiguration(peakLearningRate: 1e-3, weightDecay: 0.05, warmupFraction: 0.1)
-    var fineTuningBudget = TrainingBudget(maximumEpochs: 200, maximumSteps: 3000, batchSize: 64, minimumStepsBetweenValidations: 20,
-                                          maximumStepsBetweenValidations: 200, patience: 5)
+    var fineTuningBudget = TrainingBudget(maximumEpochs: 200, maximumSteps: 2500, minimumSteps: 300, batchSize: 64,
+                                          minimumStepsBetweenValidations: 25, maximumStepsBetweenValidations: 150, patience: 4)
     /// Where the pretrained backbone is written and read.
     var checkpoint = "checkpoints/ch05-vision.safetensors"
 
@@ -70,6 +76,7 @@ struct VisionConfig {
         probe.minimumSteps = 10
         fineTuningBudget.maximumEpochs = 5
         fineTuningBudget.maximumSteps = 10
+        fineTuningBudget.minimumSteps = 0
         checkpoint = "checkpoints/ch05-vision-quick.safetensors"
     }
 }
@@ -82,6 +89,9 @@ struct Chapter05: ParsableCommand {
     @Option(help: "Smallest masked block, in patches (default 4; 1 scatters single patches).") var minimumBlock: Int?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
     @Option(parsing: .upToNextOption, help: "Labelled training images per evaluation run (default 10 100 1000 10000).") var labelCounts: [Int] = []
+    @Option(help: "Stochastic depth of the last block (BEiT's drop_path; default 0).") var dropPath: Float?
+    @Option(help: "LayerScale's initial value (BEiT's layer_scale_init_value; default none).") var layerScale: Float?
+    @Option(help: "Weight initialization: scaled (data2vec vision's, scaled to the width; default) or beit (unscaled std 0.02).") var initializer: String?
     @Flag(help: "Skip pretraining and evaluate the checkpoint (on the data of --data-dir).") var reuseCheckpoint = false
     @Option(help: "Where the pretrained backbone is written and read (safetensors).") var checkpoint: String?
 
@@ -94,6 +104,9 @@ struct Chapter05: ParsableCommand {
         }
         if let minimumBlock, !(1...29).contains(minimumBlock) { throw ValidationError("--minimum-block must be between 1 and 29, got \(minimumBlock)") }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
+        if let dropPath, !(0..<1).contains(dropPath) { throw ValidationError("--drop-path must be in [0, 1), got \(dropPath)") }
+        if let layerScale, !(layerScale > 0 && layerScale <= 1) { throw ValidationError("--layer-scale must be in (0, 1], got \(layerScale)") }
+        if let initializer, !["scaled", "beit"].contains(initializer) { throw ValidationError("--initializer must be scaled or beit, got \(initializer)") }
         if let bad = labelCounts.first(where: { $0 < 10 }) { throw ValidationError("--label-counts must be at least 10 each (one per class), got \(bad)") }
     }
 
@@ -107,6 +120,9 @@ struct Chapter05: ParsableCommand {
         if let minimumBlock { config.frontEnd.minimumBlock = minimumBlock }
         if let topK { config.data2vec.averageTopKLayers = topK }
         if !labelCounts.isEmpty { config.labelCounts = labelCounts }
+        if let dropPath { config.encoder.dropPath = dropPath }
+        if let layerScale { config.encoder.layerScale = layerScale }
+        if initializer == "beit" { (config.encoder.initializer, config.frontEnd.initializer) = (.beitTruncatedNormal, .beitTruncatedNormal) }
         if let checkpoint { config.checkpoint = checkpoint }
         return config
     }

@@ -1,0 +1,54 @@
+// The answer key of chapter 07's exercises: the part of each answer that can be checked in seconds.
+import Autograd
+@testable import Data2Vec
+@testable import Datasets
+import Foundation
+import NN
+import Testing
+
+@Suite("Chapter 07 exercises")
+struct Chapter07ExerciseTests {
+    static let text = (try? String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("data/text/corpus_valid.txt"), encoding: .utf8)) ?? ""
+
+    /// Exercise 1 (--masking spans): spans of 4 started with probability 0.35 / 4 mask about 30% of the tokens
+    /// (overlaps make it less than 35%), twice BERT's 15%; every masked token shows <mask>.
+    @Test func exercise1_spanMaskingMasksAboutThirtyPercent() {
+        var rng = RandomGenerator(seed: 71)
+        let rows = (0..<200).map { _ in [0] + (0..<62).map { _ in 4 + rng.int(below: 4000) } + [2] }
+        let result = spanMasked(rows, maskToken: 4095, specials: [0, 1, 2, 3], probability: 0.35, length: 4, using: &rng)
+        let fraction = Double(result.selected.maskedCounts.reduce(0, +)) / Double(200 * 62)
+        #expect(fraction > 0.26 && fraction < 0.34)
+        #expect(result.selected == result.showsMaskToken)
+    }
+
+    /// Exercise 2 (--pretrain-on-sst2): the SST-2 sentences are lower-cased and tokenized with spaces around
+    /// punctuation ("it 's"), unlike the novels; a tokenizer trained on the novels still encodes them exactly.
+    @Test func exercise2_theNovelsTokenizerEncodesSSTExactly() throws {
+        let tokenizer = try BytePairEncoding.train(on: String(Chapter07ExerciseTests.text.prefix(60_000)), vocabularySize: 600)
+        let sentence = "it 's a charming and often affecting journey . "
+        #expect(tokenizer.decode(tokenizer.encode(sentence)) == sentence)
+    }
+
+    /// Exercise 3: a larger vocabulary needs fewer tokens per word.
+    @Test func exercise3_moreMergesFewerTokensPerWord() throws {
+        let sample = String(Chapter07ExerciseTests.text.prefix(60_000))
+        let words = Double(sample.split(separator: " ").count)
+        let perWord = try [300, 600, 1200].map { size -> Double in
+            let tokenizer = try BytePairEncoding.train(on: sample, vocabularySize: size)
+            return Double(tokenizer.encode(sample).count) / words
+        }
+        #expect(perWord[0] > perWord[1] && perWord[1] > perWord[2])
+        #expect(perWord[2] > 1)  // still more than one token per word, with spaces and punctuation
+    }
+
+    /// Exercise 4 (--top-k 1): the text target with K = 1 is the last block's FFN output, layer-normalized.
+    @Test func exercise4_topOneIsTheLastFeedForwardOutputLayerNormalized() {
+        var rng = RandomGenerator(seed: 74)
+        let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 4, dimension: 8, headCount: 2, feedForwardDimension: 16,
+                                                                  placement: .postLN), using: &rng)
+        encoder.eval()
+        let blocks = Tensor.withoutGradients { encoder(Tensor.normal([2, 7, 8], using: &rng), recordBlocks: true).blocks }
+        #expect(TargetBuilder(topK: 1, layerwise: .layer)(blocks).scalars == blocks[3].feedForward.layerNorm().scalars)
+    }
+}

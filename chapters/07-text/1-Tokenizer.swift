@@ -1,0 +1,69 @@
+// Chapter 07, section 1: a byte-level BPE tokenizer, trained on the pretraining novels.
+import Autograd
+import ChapterKit
+import Datasets
+import Foundation
+import Plot
+
+/// The tokenizer and everything it tokenized.
+struct TextData {
+    var tokenizer: BytePairEncoding
+    /// Pretraining and validation blocks of `sequenceLength` tokens.
+    var trainBlocks: [[Int]]
+    var validBlocks: [[Int]]
+    var sst2Train: SST2
+    var sst2Dev: SST2
+    var devPath: String
+}
+
+extension Chapter07 {
+    func tokenizerSection(_ chapter: Chapter, _ config: TextConfig, folder: URL) throws -> TextData {
+        chapter.section("1. Tokens: a byte-level BPE trained on the novels")
+        let directory = URL(fileURLWithPath: options.dataDir).appendingPathComponent("text")
+        var corpus = try readText(directory.appendingPathComponent("corpus_train.txt"))
+        let valid = try readText(directory.appendingPathComponent("corpus_valid.txt"))
+        let sst2Train = try SST2(directory.appendingPathComponent("sst2_train.tsv"))
+        let devURL = sst2Dev.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("sst2_dev.tsv")
+        let sst2Dev = try SST2(devURL)
+        if options.quick { corpus = String(corpus.prefix(200_000)) }
+        chapter.say("""
+            GPT-2's tokenizer, written from its description (Sources/Datasets/BytePairEncoding.swift): the alphabet \
+            is the 256 byte values, so no text is ever unknown; a pre-split cuts text into words, numbers and \
+            punctuation, each keeping the space before it; training merges the most frequent adjacent pair of \
+            symbols into a new symbol, again and again, until the vocabulary has \(config.vocabularySize) entries. \
+            The ids follow fairseq's dictionary: <s> 0, <pad> 1, </s> 2, <unk> 3, bytes, merges, <mask> last.
+            """)
+        var growth: [(merges: Int, tokensPerWord: Double)] = []
+        let words = Double(BytePairEncoding.split(corpus).filter { $0.contains { !$0.isWhitespace } }.count)
+        let ((tokenizer), seconds) = try measure {
+            try BytePairEncoding.train(on: corpus, vocabularySize: config.vocabularySize) { merges, pieces, counts in
+                guard merges % 100 == 0 || merges == 1 else { return }
+                let tokens = zip(pieces, counts).reduce(0) { $0 + $1.0.count * $1.1 }
+                growth.append((merges, Double(tokens) / words))
+            }
+        }
+        print(String(format: "  trained %d merges on %d bytes of text in %.1f s", tokenizer.merges.count, corpus.utf8.count, seconds))
+        try tokenizer.save(to: folder)
+        let (validIDs, encodeSeconds) = measure { tokenizer.encode(valid) }
+        try validIDs.map(String.init).joined(separator: " ").write(to: folder.appendingPathComponent("corpus_valid.txt.ids"), atomically: true, encoding: .utf8)
+        print(String(format: "  encoded the validation novel: %d tokens in %.2f s (%.0f tokens/s), %.2f tokens per word",
+                     validIDs.count, encodeSeconds, Double(validIDs.count) / encodeSeconds, Double(validIDs.count) / Double(valid.split(separator: " ").count)))
+        print("  written: \(folder.path)/vocab.json and merges.txt (GPT-2's format; Tests/DatasetsTests/Fixtures/check_tokenizer.py loads them with Hugging Face's tokenizers)")
+        let example = "Holmes said, \"It's elementary, my dear Watson!\""
+        print("  \"\(example)\" ->")
+        print("    " + tokenizer.encode(example).map { tokenizer.symbol($0) }.joined(separator: " | "))
+        chapter.check(tokenizer.decode(validIDs) == valid, "decoding the encoded validation novel gives back its exact text")
+        let sstText = sst2Train.sentences.prefix(options.quick ? 500 : sst2Train.count).joined(separator: "\n")
+        chapter.check(tokenizer.decode(tokenizer.encode(sstText)) == sstText, "and the same for the SST-2 training sentences")
+        chapter.figure("07-bpe-growth.png") { path throws(PlotError) in
+            var figure = Figure(title: "BPE on the training novels: tokens per word as merges are learned", xLabel: "merges", yLabel: "tokens per word")
+            figure.add(.line(x: growth.map { Double($0.merges) }, y: growth.map(\.tokensPerWord), title: "training text"))
+            try figure.render(to: path)
+        }
+        if config.pretrainOnSST2Text { corpus += "\n" + sst2Train.sentences.joined(separator: "\n") }
+        let trainBlocks = tokenizer.blocks(of: corpus, length: config.sequenceLength)
+        let validBlocks = tokenizer.blocks(of: options.quick ? String(valid.prefix(30_000)) : valid, length: config.sequenceLength)
+        print("  pretraining text: \(trainBlocks.count) blocks of \(config.sequenceLength) tokens\(config.pretrainOnSST2Text ? " (with the SST-2 sentences)" : ""); validation novel: \(validBlocks.count) blocks")
+        return TextData(tokenizer: tokenizer, trainBlocks: trainBlocks, validBlocks: validBlocks, sst2Train: sst2Train, sst2Dev: sst2Dev, devPath: devURL.path)
+    }
+}

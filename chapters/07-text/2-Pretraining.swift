@@ -1,0 +1,121 @@
+// Chapter 07, sections 2-3: data2vec on text, and the masked language model beside it, at equal compute.
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Evaluation
+import Foundation
+import NN
+import Plot
+
+/// The two pretrained backbones and what their runs measured.
+struct TextPretraining {
+    var data2vec: TextBackbone
+    var languageModel: TextBackbone
+    var data2vecMetrics: [StepMetrics]
+    var languageModelMetrics: [LanguageModelMetrics]
+    var seconds: Double
+    /// The masked LM on the validation novel: accuracy at the chosen positions, and perplexity.
+    var validationAccuracy: Float
+    var validationPerplexity: Float
+}
+
+extension Chapter07 {
+    func pretrainingSections(_ chapter: Chapter, _ config: TextConfig, text: TextData, folder: URL) throws -> TextPretraining {
+        chapter.section("2. data2vec on text")
+        let d2v = config.data2vec, e = config.encoder
+        chapter.say("""
+            The encoder is the benchmark's text-tiny: token embeddings and learned positions (fairseq's \
+            `make_positions`: padding gets position 1, tokens count up from 2), their LayerNorm and dropout \
+            (Sources/Data2Vec/Text/TextFrontEnd.swift), then \(e.blockCount) post-LN blocks (D = \(e.dimension), FFN \
+            \(e.feedForwardDimension), dropout \(e.dropout), attention dropout \(e.attentionDropout)). The student reads \
+            the text after BERT masking: 15% of the tokens are chosen, 80% of those shown as <mask>, 10% replaced \
+            by a random token, 10% left as they are; the loss is taken only where the student sees <mask> \
+            (fairseq's `src_tokens.eq(mask_idx)`). The teacher reads the unmasked text (the paper's teacher; \
+            fairseq's public code feeds it only the masked tokens, reported as a bug in fairseq#4881). Targets: the \
+            FFN outputs of the teacher's top K = \(d2v.averageTopKLayers) blocks, each layer-normalized, averaged, no \
+            final normalization; Smooth L1 with beta \(d2v.lossBeta), scale \(d2v.lossScale ?? 0); the head is \
+            D -> 2D -> GELU -> D. \(config.pretrainingSteps) steps of \(config.batchSize) blocks \
+            (\(String(format: "%.1f", Double(config.pretrainingSteps * config.batchSize) / Double(max(1, text.trainBlocks.count)))) passes over \
+            the text), tau \(d2v.emaDecay) -> \(d2v.emaEndDecay).
+            """)
+        chapter.section("3. The masked language model beside it")
+        chapter.say("""
+            The baseline is BERT's and RoBERTa's objective with the same encoder, data, masking, steps and \
+            optimizer: predict the original token at every chosen position (the <mask>, random and unchanged ones) \
+            with a softmax over the \(config.vocabularySize) tokens, whose output weights are the token embedding \
+            itself (tied), after RoBERTa's dense + GELU + LayerNorm head. Both pretrainings start from the same \
+            initialization and run side by side, one per core.
+            """)
+        let (runs, seconds) = measure {
+            Parallel.independentJobs(2) { job -> (backbone: TextBackbone, d2v: [StepMetrics], lm: [LanguageModelMetrics], validation: (accuracy: Float, perplexity: Float)) in
+                var rng = RandomGenerator(seed: options.seed)
+                let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+                var order = ShuffledBatches(Array(text.trainBlocks.indices), size: config.batchSize)
+                let progress = ProgressLine(job == 0 ? "data2vec" : "masked LM", total: config.pretrainingSteps)
+                if job == 0 {
+                    let trainer = Data2VecTrainer(frontEnd: backbone.frontEnd, student: backbone.encoder, config: d2v, optimization: config.pretraining,
+                                                  totalSteps: config.pretrainingSteps, headInitializer: config.encoder.initializer, using: &rng)
+                    let metrics = (1...config.pretrainingSteps).map { step -> StepMetrics in
+                        let m = trainer.step(TextBatch(order.next(using: &rng).map { text.trainBlocks[$0] }), using: &rng)
+                        progress.update(step: step, ["loss": m.loss, "target var": m.targetVariance, "pred var": m.predictionVariance])
+                        return m
+                    }
+                    return (backbone, metrics, [], (0, 0))
+                }
+                let trainer = MaskedLanguageModelTrainer(backbone: backbone, optimization: config.pretraining, totalSteps: config.pretrainingSteps, using: &rng)
+                let metrics = (1...config.pretrainingSteps).map { step -> LanguageModelMetrics in
+                    let m = trainer.step(TextBatch(order.next(using: &rng).map { text.trainBlocks[$0] }), using: &rng)
+                    progress.update(step: step, ["loss": m.loss, "accuracy": m.accuracy])
+                    return m
+                }
+                // The masked LM on the validation novel, in evaluation mode, with fixed masks.
+                trainer.backbone.eval()
+                trainer.head.eval()
+                var maskRNG = RandomGenerator(seed: 99)
+                var (lossSum, positions, correct) = (0.0, 0, 0)
+                for chunk in chunks(Array(text.validBlocks.indices), size: 64) {
+                    let (loss, n, right) = Tensor.withoutGradients { trainer.evaluate(TextBatch(chunk.map { text.validBlocks[$0] }), using: &maskRNG) }
+                    lossSum += Double(loss.item) * Double(n)
+                    positions += n
+                    correct += right
+                }
+                return (backbone, [], metrics, (Float(correct) / Float(max(1, positions)), Float(exp(lossSum / Double(max(1, positions))))))
+            }
+        }
+        let (d2vRun, lmRun) = (runs[0], runs[1])
+        let validation = lmRun.validation
+        for metric in d2vRun.d2v.map(\.loss) + lmRun.lm.map(\.loss) { try chapter.requireFinite(metric, "a pretraining loss", step: 0) }
+        print("  both pretrainings took \(formatDuration(seconds)) side by side")
+        try Checkpoint.save(d2vRun.backbone, metadata: ["objective": "data2vec", "steps": "\(config.pretrainingSteps)"],
+                            to: folder.appendingPathComponent("data2vec.safetensors"))
+        try Checkpoint.save(lmRun.backbone, metadata: ["objective": "masked LM", "steps": "\(config.pretrainingSteps)"],
+                            to: folder.appendingPathComponent("masked-lm.safetensors"))
+        let afterWarmup = d2vRun.d2v.dropFirst(Int(config.pretraining.warmupFraction * Float(config.pretrainingSteps)))
+        let lowestTarget = afterWarmup.map(\.targetVariance).min() ?? 0, lowestPrediction = afterWarmup.map(\.predictionVariance).min() ?? 0
+        print(String(format: "  data2vec: last loss %.4f; lowest target / prediction variance after warm-up %.3f / %.3f",
+                     d2vRun.d2v.last!.loss, lowestTarget, lowestPrediction))
+        print(String(format: "  masked LM: last loss %.3f; on the validation novel: accuracy %.1f%% at the chosen positions, perplexity %.1f",
+                     lmRun.lm.last!.loss, 100 * validation.accuracy, validation.perplexity))
+        let steps = (1...config.pretrainingSteps).map(Double.init)
+        chapter.figure("07-pretraining.png") { path throws(PlotError) in
+            var top = Figure(title: "data2vec on the novels: loss and the collapse monitor", xLabel: "step", yLabel: "value")
+            top.add(.line(x: steps, y: movingAverage(d2vRun.d2v.map { Double($0.loss) }, window: 25), title: "loss (moving average of 25)"))
+            top.add(.line(x: steps, y: d2vRun.d2v.map { Double($0.targetVariance) }, title: "target variance"))
+            top.add(.line(x: steps, y: d2vRun.d2v.map { Double($0.predictionVariance) }, title: "prediction variance"))
+            var bottom = Figure(title: "The masked language model: loss and accuracy at the chosen positions", xLabel: "step", yLabel: "value")
+            bottom.add(.line(x: steps, y: movingAverage(lmRun.lm.map { Double($0.loss) }, window: 25), title: "cross-entropy (moving average of 25)"))
+            bottom.add(.line(x: steps, y: movingAverage(lmRun.lm.map { Double($0.accuracy) }, window: 25), title: "accuracy (moving average of 25)"))
+            try Figure.renderStacked([top, bottom], to: path)
+        }
+        if !options.quick {
+            chapter.check(lowestTarget > 0.1 && lowestPrediction > 0.01,
+                          String(format: "data2vec does not collapse: variances above fairseq's floors after warm-up (%.3f, %.3f)", lowestTarget, lowestPrediction))
+            chapter.check(validation.accuracy > 0.15, String(format: "the masked LM predicts held-out tokens far above chance (%.1f%%; chance about 1 in %d)",
+                                                             100 * validation.accuracy, config.vocabularySize))
+        }
+        return TextPretraining(data2vec: d2vRun.backbone, languageModel: lmRun.backbone, data2vecMetrics: d2vRun.d2v,
+                               languageModelMetrics: lmRun.lm, seconds: seconds, validationAccuracy: validation.accuracy,
+                               validationPerplexity: validation.perplexity)
+    }
+}

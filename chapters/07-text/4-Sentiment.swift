@@ -1,0 +1,128 @@
+// Chapter 07, section 5: SST-2 sentiment. Fine-tuning from data2vec, from the masked LM and from scratch, with
+// few labels and with many; linear probes on the frozen encoders.
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Evaluation
+import Foundation
+import NN
+import Optim
+import Plot
+
+/// Dev accuracies per label budget and encoder, over seeds; and the probes.
+struct Sentiment {
+    static let encoders = ["data2vec", "masked LM", "from scratch"]
+    var budgets: [Int] = []
+    var fineTuned: [Int: [String: SeedStatistics]] = [:]
+    var steps: [Int: [String: [Int]]] = [:]
+    /// Probe accuracy per encoder and pooling ("<s>", "mean").
+    var probes: [String: [String: Float]] = [:]
+    var devCount = 0
+}
+
+extension Chapter07 {
+    func sentimentSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> Sentiment {
+        chapter.section("5. SST-2: sentiment with few and many labels")
+        let budget = config.fineTuningBudget
+        let train = text.sst2Train, dev = text.sst2Dev
+        let encode = { (sentences: [String]) in sentences.map { text.tokenizer.sentence($0, maxLength: config.maxSentenceTokens) } }
+        let (trainIDs, devIDs) = (encode(train.sentences), encode(dev.sentences))
+        var result = Sentiment()
+        result.devCount = dev.count
+        result.budgets = [config.fewLabels, min(config.manyLabels, train.count)]
+        chapter.say("""
+            SST-2 (GLUE): \(train.count) labelled phrases from movie reviews for training, and \(dev.count) whole \
+            sentences (\(text.devPath)) to test on. RoBERTa's classifier reads the encoder's output at <s>: dropout, \
+            Linear(D, D), tanh, dropout, Linear(D, 2). Three starting points share everything else: the data2vec \
+            encoder, the masked LM encoder, and a random initialization (from scratch). Each is fine-tuned on \
+            \(result.budgets.map(String.init).joined(separator: " and ")) labelled phrases (a random subset per seed) \
+            with Adam (0.9, 0.98), weight decay 0.1 and warm-up (RoBERTa's recipe) at a learning rate of \
+            \(config.fineTuning.peakLearningRate), batches of \(budget.batchSize), validated on \
+            \(Int(100 * budget.validationFraction))% of the labelled phrases held out, stopped after \(budget.patience) \
+            validations without improvement (at most \(budget.maximumSteps) updates), keeping the best. The dev \
+            sentences are used once, at the end.
+            """)
+        func accuracyOn(_ model: SentenceClassifier, _ ids: [[Int]], _ labels: [Int], _ indices: [Int]) -> Float {
+            let logits = chunks(indices, size: 128).map { model(TextBatch($0.map { ids[$0] })) }
+            return accuracy(logits: Tensor.concatenate(logits, along: 0), labels: indices.map { labels[$0] })
+        }
+        let backboneOf: [String: TextBackbone] = ["data2vec": pretrained.data2vec, "masked LM": pretrained.languageModel]
+        print("  labels  seed   data2vec (updates)   masked LM (updates)   from scratch (updates)")
+        for count in result.budgets {
+            let start = Date()
+            let seeds = config.seeds[count] ?? 1
+            let jobs = Parallel.independentJobs(3 * seeds) { job -> (accuracy: Float, steps: Int) in
+                let (seed, encoder) = (job / 3, Sentiment.encoders[job % 3])
+                var pick = RandomGenerator(seed: options.seed &+ 500 &+ UInt64(seed) &* 17 &+ UInt64(count))
+                let labelled = Array(pick.permutation(train.count).prefix(count))
+                var rng = RandomGenerator(seed: options.seed &+ 600 &+ UInt64(seed))
+                let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+                if let source = backboneOf[encoder] { backbone.copyParameters(from: source) }
+                let model = SentenceClassifier(backbone: backbone, classCount: 2, using: &rng)
+                let report = trainWithEarlyStopping(
+                    model, optimization: config.fineTuning, examples: labelled, labels: train.labels, budget: budget, seed: UInt64(seed),
+                    loss: { batch in Loss.crossEntropy(logits: model(TextBatch(batch.map { trainIDs[$0] })), labels: batch.map { train.labels[$0] }) },
+                    score: { accuracyOn(model, trainIDs, train.labels, $0) })
+                return (Tensor.withoutGradients { accuracyOn(model, devIDs, dev.labels, Array(0..<dev.count)) }, report.steps)
+            }
+            for seed in 0..<seeds {
+                var line = String(format: "  %6d  %4d", count, seed)
+                for (k, encoder) in Sentiment.encoders.enumerated() {
+                    let run = jobs[3 * seed + k]
+                    result.fineTuned[count, default: [:]][encoder, default: SeedStatistics()].append(run.accuracy)
+                    result.steps[count, default: [:]][encoder, default: []].append(run.steps)
+                    line += String(format: "     %6.1f%% (%5d)", 100 * run.accuracy, run.steps)
+                }
+                print(line)
+            }
+            print(String(format: "          (%d labels: %.0f s)", count, Date().timeIntervalSince(start)))
+            fflush(nil)
+        }
+        print("\n  labels   data2vec                 masked LM                from scratch")
+        for count in result.budgets {
+            print(String(format: "  %6d   ", count) + Sentiment.encoders.map {
+                (result.fineTuned[count]?[$0]?.summary() ?? "-").padding(toLength: 24, withPad: " ", startingAt: 0)
+            }.joined(separator: " "))
+        }
+
+        // Linear probes on frozen features of the many-label subset.
+        var pick = RandomGenerator(seed: options.seed &+ 700)
+        let probeSet = Array(pick.permutation(train.count).prefix(result.budgets.last!))
+        let random = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &pick)
+        let encoders: [(String, TextBackbone)] = [("data2vec", pretrained.data2vec), ("masked LM", pretrained.languageModel), ("random encoder", random)]
+        let probeResults = Parallel.independentJobs(encoders.count * 2) { job -> Float in
+            let (backbone, first) = (encoders[job / 2].1, job % 2 == 0)
+            backbone.eval()
+            func features(_ ids: [[Int]], _ indices: [Int]) -> Tensor {
+                Tensor.concatenate(chunks(indices, size: 256).map { chunk in
+                    Tensor.withoutGradients { backbone.sentenceFeatures(TextBatch(chunk.map { ids[$0] }), first: first) }
+                }, along: 0)
+            }
+            return LinearProbe.accuracy(trainFeatures: features(trainIDs, probeSet), trainLabels: probeSet.map { train.labels[$0] },
+                                        labelled: Array(probeSet.indices), testFeatures: features(devIDs, Array(0..<dev.count)),
+                                        testLabels: dev.labels, classCount: 2, configuration: config.probe, seed: 0)
+        }
+        print("\n  linear probe on frozen features (\(probeSet.count) labelled phrases):   <s>      mean over tokens")
+        for (k, (name, _)) in encoders.enumerated() {
+            result.probes[name] = ["<s>": probeResults[2 * k], "mean": probeResults[2 * k + 1]]
+            print("    " + name.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: "%6.1f%%   %6.1f%%", 100 * probeResults[2 * k], 100 * probeResults[2 * k + 1]))
+        }
+
+        chapter.figure("07-sst2.png") { path throws(PlotError) in
+            var figure = Figure(title: "SST-2 dev accuracy (\(dev.count) sentences; mean over seeds)", yLabel: "accuracy (%)")
+            figure.add(.bars(categories: result.budgets.map { "\($0) labels" }, series: Sentiment.encoders.map { encoder in
+                (encoder, result.budgets.map { 100 * Double(result.fineTuned[$0]?[encoder]?.mean ?? 0) })
+            }))
+            figure.yRange = 40...100
+            try figure.render(to: path)
+        }
+        if !options.quick {
+            for count in result.budgets {
+                let d2v = result.fineTuned[count]!["data2vec"]!.mean, scratch = result.fineTuned[count]!["from scratch"]!.mean
+                chapter.check(d2v > scratch, String(format: "with %d labels, data2vec beats training from scratch (%.1f%% vs %.1f%%)", count, 100 * d2v, 100 * scratch))
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,122 @@
+// # Chapter 07: data2vec on text
+//
+// What you will learn
+//   1. byte-level byte-pair encoding (GPT-2's tokenizer), trained here on four novels;
+//   2. data2vec on text: BERT masking, the teacher's layer-normalized FFN outputs, Smooth L1, a 2-layer head;
+//   3. the masked language model it is compared with (RoBERTa's objective), at equal compute;
+//   4. what the two encoders learned: nearest neighbours of tokens;
+//   5. SST-2 sentiment with 1,000 labels and with many more, fine-tuned from data2vec, from the masked LM and
+//      from scratch, and linear probes on the frozen encoders.
+// Prerequisites: chapters 04-05. Run: `swift run -c release ch07-text` (`--quick`: seconds;
+// `--sst2-dev FILE` evaluates on another file of the same format).
+// Letters: B batch, T tokens, D width, V vocabulary, K averaged blocks.
+//
+// The parts, in order: 1-Tokenizer.swift (section 1), 2-Pretraining.swift (2-3), 3-Neighbours.swift (4),
+// 4-Sentiment.swift (5), 5-Summary.swift (6). Every setting is in `TextConfig` below.
+import ArgumentParser
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Evaluation
+import Foundation
+import NN
+import Optim
+
+/// Every knob of a chapter 07 run. Printed at the start of the run.
+struct TextConfig {
+    /// The BPE vocabulary: 4 specials, 256 bytes, merges, and <mask>.
+    var vocabularySize = 4096
+    /// Pretraining sequences: blocks of 64 tokens (<s> 62 tokens </s>), the benchmark's text-tiny.
+    var sequenceLength = 64
+    var frontEnd = TextFrontEndConfiguration(vocabularySize: 4096, dimension: 64)
+    /// data2vec text's encoder at text-tiny size: post-LN blocks (the embedding LayerNorm is in the front
+    /// end), BERT initialization, dropout 0.1 and attention dropout 0.1 as the paper's student.
+    var encoder = TransformerConfiguration(blockCount: 4, dimension: 64, headCount: 4, feedForwardDimension: 256, placement: .postLN,
+                                           dropout: 0.1, attentionDropout: 0.1, initializer: .normal(std: 0.02))
+    /// data2vec text (`text/pretraining/base.yaml`): layer norm per block, no final norm, Smooth L1 with
+    /// beta 4, loss scale 1, the D -> 2D -> D head; FFN targets of the top K blocks.
+    var data2vec: Data2VecConfig = {
+        var c = Data2VecConfig(averageTopKLayers: 3, layerwiseTargetNorm: .layer, emaAnnealEndStep: 1500)
+        c.lossBeta = 4
+        c.lossScale = 1
+        c.headLayers = 2
+        c.emaDecay = 0.99
+        c.emaEndDecay = 0.999
+        return c
+    }()
+    /// Adam (0.9, 0.98), eps 1e-6, weight decay 0.01, cosine with warm-up (the text code's schedule).
+    var pretraining = AdamWConfiguration(peakLearningRate: 2e-3, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.01, warmupFraction: 0.1,
+                                         finalFraction: 0.01, clipNorm: 1)
+    var pretrainingSteps = 1500
+    var batchSize = 64
+    /// Add the SST-2 training sentences (text only, no labels) to the pretraining corpus.
+    var pretrainOnSST2Text = false
+    /// Section 5: RoBERTa's fine-tuning (Adam 0.9 / 0.98, weight decay 0.1) at a learning rate for this size.
+    var fineTuning = AdamWConfiguration(peakLearningRate: 3e-4, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.1, warmupFraction: 0.06)
+    var fineTuningBudget = TrainingBudget(maximumEpochs: 40, maximumSteps: 1500, minimumSteps: 200, batchSize: 32,
+                                          minimumStepsBetweenValidations: 50, maximumStepsBetweenValidations: 150, patience: 4)
+    /// SST-2 training phrases used in the "many labels" setting (a random subset of the 67,349; all with 0).
+    var manyLabels = 16_000
+    var fewLabels = 1000
+    var seeds = [1000: 3, 16_000: 2]
+    var probe = LinearProbeConfiguration()
+    var maxSentenceTokens = 64
+    var checkpointFolder = "checkpoints/ch07-text"
+
+    mutating func makeQuick() {
+        pretrainingSteps = 10
+        data2vec.emaAnnealEndStep = 10
+        manyLabels = 300
+        fewLabels = 100
+        seeds = [100: 1, 300: 1]
+        fineTuningBudget.maximumSteps = 10
+        fineTuningBudget.minimumSteps = 0
+        probe.epochs = 2
+        probe.minimumSteps = 10
+        checkpointFolder = "checkpoints/ch07-text-quick"
+    }
+}
+
+struct Chapter07: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ch07-text", abstract: "data2vec on text: BPE, pretraining, SST-2.")
+    @OptionGroup var options: ChapterOptions
+    @Option(help: "Pretraining steps of each objective (default 1500; 10 with --quick).") var pretrainSteps: Int?
+    @Option(help: "Masking: bert (15%, 80/10/10; the paper's main result) or spans (p 0.35 in spans of 4; the shipped config).") var masking = "bert"
+    @Flag(help: "Add the SST-2 training sentences (without labels) to the pretraining text.") var pretrainOnSst2 = false
+    @Option(help: "An SST-2 dev file to evaluate on (default: <data-dir>/text/sst2_dev.tsv).") var sst2Dev: String?
+    @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+
+    func validate() throws {
+        if let pretrainSteps, !(1...1_000_000).contains(pretrainSteps) {
+            throw ValidationError("--pretrain-steps must be between 1 and 1000000, got \(pretrainSteps)")
+        }
+        guard ["bert", "spans"].contains(masking) else { throw ValidationError("--masking must be bert or spans, got \(masking)") }
+        if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
+    }
+
+    func makeConfig() -> TextConfig {
+        var config = TextConfig()
+        if options.quick { config.makeQuick() }
+        if let pretrainSteps { config.pretrainingSteps = pretrainSteps }
+        config.data2vec.emaAnnealEndStep = config.pretrainingSteps
+        if masking == "spans" { config.frontEnd.masking = .spans(probability: 0.35, length: 4) }
+        config.pretrainOnSST2Text = pretrainOnSst2
+        if let topK { config.data2vec.averageTopKLayers = topK }
+        return config
+    }
+
+    func run() throws {
+        let chapter = try Chapter(number: 7, title: "data2vec on text", options: options)
+        let config = makeConfig()
+        chapter.printConfiguration(config)
+        let folder = URL(fileURLWithPath: config.checkpointFolder)
+        try requireWritableFolder(folder, flag: "the checkpoint folder")
+        let text = try tokenizerSection(chapter, config, folder: folder)                     // section 1
+        let pretrained = try pretrainingSections(chapter, config, text: text, folder: folder)  // sections 2-3
+        neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 4
+        let sentiment = try sentimentSection(chapter, config, text: text, pretrained: pretrained)  // section 5
+        summary(chapter, config, text: text, pretrained: pretrained, sentiment: sentiment)    // section 6
+        try chapter.finish()
+    }
+}
