@@ -4,6 +4,7 @@
 import COpenBLAS
 import Foundation
 
+/// The matrix products of the engine (OpenBLAS's `cblas_sgemm`), its thread count and an optional profile.
 public enum BLAS {
     /// Sets the number of threads OpenBLAS uses for each product (it defaults to the number of cores).
     public static func setThreadCount(_ count: Int) {
@@ -11,6 +12,7 @@ public enum BLAS {
         openblas_set_num_threads(Int32(count))
     }
 
+    /// The number of threads OpenBLAS uses for each product (and `Parallel` for its chunks).
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// The kernel family OpenBLAS chose for this CPU at run time (e.g. "Haswell", "Cooperlake").
@@ -22,10 +24,15 @@ public enum BLAS {
 
     /// Time and work spent inside `cblas_sgemm`, collected only while `isEnabled` (for benchmarks).
     public struct Profile {
+        /// Whether `sgemm` is timing itself.
         public var isEnabled = false
+        /// Products timed so far.
         public var calls = 0
+        /// Seconds spent inside `cblas_sgemm`.
         public var seconds = 0.0
+        /// Floating-point operations of the timed products (2 m n k each).
         public var flops = 0.0
+        /// An empty profile, collecting when `isEnabled`.
         public init(isEnabled: Bool = false) { self.isEnabled = isEnabled }
     }
 

@@ -17,16 +17,20 @@ public struct GradientCheckReport: CustomStringConvertible {
     public var worst: (input: Int, element: Int) = (0, 0)
     /// Analytic and numeric values at the worst element.
     public var worstValues: (analytic: Float, numeric: Float) = (0, 0)
+    /// The largest relative error that passes.
     public var tolerance: Float
 
+    /// Whether every element agreed within `tolerance`.
     public var passed: Bool { maxRelativeError <= tolerance }
 
+    /// One line: passed or failed, the worst element and its two values.
     public var description: String {
         "gradient check \(passed ? "passed" : "FAILED"): max relative error \(maxRelativeError) (tolerance \(tolerance)), "
             + "worst at input \(worst.input) element \(worst.element): analytic \(worstValues.analytic), numeric \(worstValues.numeric)"
     }
 }
 
+/// Finite-difference checks of the gradients backpropagation computes.
 public enum GradientCheck {
     /// Checks d f(inputs) / d inputs for every input that requires a gradient.
     ///

@@ -21,6 +21,7 @@
 import COpenBLAS
 import Foundation
 
+/// Which OpenBLAS kernels run, chosen at launch (see the top of this file).
 public enum KernelChoice {
     /// The kernel families OpenBLAS falls back to when it does not recognize the CPU: generic SSE-era cores.
     public static let genericCores: Set<String> = [

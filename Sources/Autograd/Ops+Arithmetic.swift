@@ -30,34 +30,47 @@ extension Tensor {
         }
     }
 
+    /// a + b elementwise, with NumPy broadcasting.
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         arithmetic("add", a, b, +, da: { g, _, _ in g }, db: { g, _, _ in g })
     }
 
+    /// a - b elementwise, with NumPy broadcasting.
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         arithmetic("subtract", a, b, -, da: { g, _, _ in g }, db: { g, _, _ in -g })
     }
 
+    /// a * b elementwise (not a matrix product; see `matmul`), with NumPy broadcasting.
     public static func * (a: Tensor, b: Tensor) -> Tensor {
         arithmetic("multiply", a, b, *, da: { g, _, b in g * b }, db: { g, a, _ in g * a })
     }
 
+    /// a / b elementwise, with NumPy broadcasting.
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         arithmetic("divide", a, b, /, da: { g, _, b in g / b }, db: { g, a, b in -g * a / (b * b) })
     }
 
+    /// -x elementwise.
     public static prefix func - (x: Tensor) -> Tensor {
         x.unary("negate", { -$0 }, derivative: { _, _ in -1 })
     }
 
     // Scalars on either side broadcast as shape-[] tensors.
+    /// Adds a scalar to every element.
     public static func + (a: Tensor, b: Float) -> Tensor { a + Tensor(scalar: b) }
+    /// Adds a scalar to every element.
     public static func + (a: Float, b: Tensor) -> Tensor { Tensor(scalar: a) + b }
+    /// Subtracts a scalar from every element.
     public static func - (a: Tensor, b: Float) -> Tensor { a - Tensor(scalar: b) }
+    /// A scalar minus every element.
     public static func - (a: Float, b: Tensor) -> Tensor { Tensor(scalar: a) - b }
+    /// Multiplies every element by a scalar.
     public static func * (a: Tensor, b: Float) -> Tensor { a * Tensor(scalar: b) }
+    /// Multiplies every element by a scalar.
     public static func * (a: Float, b: Tensor) -> Tensor { Tensor(scalar: a) * b }
+    /// Divides every element by a scalar.
     public static func / (a: Tensor, b: Float) -> Tensor { a / Tensor(scalar: b) }
+    /// A scalar divided by every element.
     public static func / (a: Float, b: Tensor) -> Tensor { Tensor(scalar: a) / b }
 
     /// Elementwise minimum. The gradient goes to the smaller input (to `a` on ties).

@@ -22,8 +22,11 @@ import Foundation
 
 /// Dropout on the attention weights inside the fused op: the drop probability and a seed for the masks.
 public struct AttentionDropout: Sendable {
+    /// The probability of dropping each attention weight, in [0, 1).
     public var probability: Float
+    /// Seeds the masks (each (sample, head) pair draws its own from it).
     public var seed: UInt64
+    /// Dropout at `probability` with masks drawn from `seed`.
     public init(probability: Float, seed: UInt64) {
         require(probability >= 0 && probability < 1, "AttentionDropout: probability must be in [0, 1), got \(probability)")
         self.probability = probability

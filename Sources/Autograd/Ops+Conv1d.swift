@@ -8,6 +8,8 @@
 // dcols = W_g^T · dY_g, which col2im adds back into dx (overlapping windows add up).
 
 extension Tensor {
+    /// Cross-correlation over the last axis: x [B, Cin, L], weight [Cout, Cin/groups, K], bias [Cout] -> [B, Cout, Lout]
+    /// with Lout = (L + 2 padding - K) / stride + 1 (PyTorch's `conv1d`).
     public func conv1d(weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, groups: Int = 1) -> Tensor {
         guard rank == 3, weight.rank == 3 else {
             shapeFailure(ShapeError("conv1d: input must be [B, Cin, L] and weight [Cout, Cin/groups, K]; got \(shape) and \(weight.shape)"))

@@ -6,6 +6,7 @@
 // runs single-threaded in the calling thread (OpenBLAS allows concurrent calls from several threads).
 import Dispatch
 
+/// Splitting work across the cores: chunks of one computation, or independent jobs side by side.
 public enum Parallel {
     /// How many chunks `forEachChunk` splits `count` items into: one per thread, but none smaller than
     /// `minimumPerChunk` items (so tiny work stays on the calling thread).

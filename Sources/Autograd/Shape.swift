@@ -4,7 +4,9 @@
 
 /// A shape mismatch, naming the op and the shapes involved.
 public struct ShapeError: Error, CustomStringConvertible, Equatable {
+    /// The message: which op and which shapes.
     public let description: String
+    /// A shape error with its message.
     public init(_ description: String) { self.description = description }
 }
 
@@ -14,6 +16,7 @@ func shapeFailure(_ error: ShapeError) -> Never {
     fatalError(error.description)
 }
 
+/// NumPy's broadcasting rules, as a function of two shapes.
 public enum Broadcasting {
     /// The shape that `a` and `b` broadcast to, or an error that names `op` and both shapes.
     public static func shape(_ a: [Int], _ b: [Int], op: String) throws(ShapeError) -> [Int] {

@@ -1,14 +1,17 @@
 // Making tensors: constants, ranges, and seeded random initializations.
 
 extension Tensor {
+    /// A tensor of `shape` filled with 0.
     public static func zeros(_ shape: [Int], requiresGradient: Bool = false) -> Tensor {
         Tensor(shape: shape, storage: TensorStorage(zeros: shape.reduce(1, *)), requiresGradient: requiresGradient)
     }
 
+    /// A tensor of `shape` filled with 1.
     public static func ones(_ shape: [Int], requiresGradient: Bool = false) -> Tensor {
         full(shape, 1, requiresGradient: requiresGradient)
     }
 
+    /// A tensor of `shape` filled with `value`.
     public static func full(_ shape: [Int], _ value: Float, requiresGradient: Bool = false) -> Tensor {
         let storage = TensorStorage(uninitializedCount: shape.reduce(1, *))
         storage.pointer.initialize(repeating: value, count: storage.count)

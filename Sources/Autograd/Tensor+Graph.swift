@@ -12,6 +12,7 @@ import Foundation
 /// A task-local value rather than a global: `swift test` runs tests on several threads at once, and a
 /// teacher running without gradients on one thread must not switch off recording on another.
 public enum GradientRecording {
+    /// True outside `Tensor.withoutGradients { }`.
     @TaskLocal public static var isEnabled = true
 }
 

@@ -12,7 +12,9 @@ import Foundation
 /// Kernels read and write through `pointer` directly: subscripting a `[Float]` stored in a class
 /// costs an exclusivity check and a uniqueness check per element, about 20x slower.
 public final class TensorStorage: @unchecked Sendable {
+    /// The first element.
     public let pointer: UnsafeMutablePointer<Float>
+    /// The number of elements.
     public let count: Int
 
     /// Uninitialized memory: the caller must write every element.
@@ -37,11 +39,13 @@ public final class TensorStorage: @unchecked Sendable {
         return true
     }()
 
+    /// `count` zeros.
     public convenience init(zeros count: Int) {
         self.init(uninitializedCount: count)
         pointer.initialize(repeating: 0, count: count)
     }
 
+    /// A copy of `values`.
     public convenience init<C: Collection>(copying values: C) where C.Element == Float {
         self.init(uninitializedCount: values.count)
         _ = UnsafeMutableBufferPointer(start: pointer, count: count).initialize(from: values)
@@ -49,6 +53,7 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit { pointer.deallocate() }
 
+    /// The elements as a buffer (for loops and `Array(buffer)`).
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 }
 
@@ -127,6 +132,7 @@ public final class Tensor {
     /// Element strides of a contiguous row-major array of this shape: `strides[i]` = product of `shape[(i+1)...]`.
     public var strides: [Int] { Tensor.contiguousStrides(shape) }
 
+    /// The strides of a contiguous row-major array of `shape`.
     public static func contiguousStrides(_ shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1

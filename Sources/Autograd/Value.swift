@@ -6,27 +6,35 @@
 // reverse topological order so that a node's gradient is complete before it is pushed further.
 import Foundation
 
+/// A scalar that remembers how it was computed: the whole of reverse-mode autodiff on one number
+/// (chapter 02; the idea of Karpathy's micrograd).
 public final class Value {
+    /// The value.
     public var data: Double
+    /// d(output) / d(this value), filled by `backward()`.
     public var grad = 0.0
+    /// The op that made it ("+", "*", "tanh", ...; empty for inputs).
     public let operation: String
     let children: [Value]
     /// Adds this node's gradient, times the local derivatives, into its children's gradients.
     /// It receives the node as an argument, so no closure holds its own node (no reference cycle).
     var pushGradient: (Value) -> Void = { _ in }
 
+    /// A value computed by `operation` from `children` (an input when both are empty).
     public init(_ data: Double, operation: String = "", children: [Value] = []) {
         self.data = data
         self.operation = operation
         self.children = children
     }
 
+    /// a + b; d/da = d/db = 1.
     public static func + (a: Value, b: Value) -> Value {
         let out = Value(a.data + b.data, operation: "+", children: [a, b])
         out.pushGradient = { out in a.grad += out.grad; b.grad += out.grad }  // d(a+b)/da = 1
         return out
     }
 
+    /// a b; d/da = b, d/db = a.
     public static func * (a: Value, b: Value) -> Value {
         let out = Value(a.data * b.data, operation: "*", children: [a, b])
         out.pushGradient = { out in a.grad += b.data * out.grad; b.grad += a.data * out.grad }  // d(ab)/da = b
@@ -40,6 +48,7 @@ public final class Value {
         return out
     }
 
+    /// tanh(x); d/dx = 1 - tanh(x)^2.
     public func tanh() -> Value {
         let t = Foundation.tanh(data)
         let out = Value(t, operation: "tanh", children: [self])
@@ -47,23 +56,31 @@ public final class Value {
         return out
     }
 
+    /// max(0, x); d/dx = 1 for x > 0, else 0.
     public func relu() -> Value {
         let out = Value(max(0, data), operation: "relu", children: [self])
         out.pushGradient = { out in self.grad += (out.data > 0 ? 1 : 0) * out.grad }
         return out
     }
 
+    /// e^x; d/dx = e^x.
     public func exp() -> Value {
         let out = Value(Foundation.exp(data), operation: "exp", children: [self])
         out.pushGradient = { out in self.grad += out.data * out.grad }  // d e^a / da = e^a
         return out
     }
 
+    /// -a.
     public static prefix func - (a: Value) -> Value { a * Value(-1) }
+    /// a - b.
     public static func - (a: Value, b: Value) -> Value { a + (-b) }
+    /// a / b, as a b^-1.
     public static func / (a: Value, b: Value) -> Value { a * b.power(-1) }
+    /// a + a constant.
     public static func + (a: Value, b: Double) -> Value { a + Value(b) }
+    /// a times a constant.
     public static func * (a: Value, b: Double) -> Value { a * Value(b) }
+    /// A constant times b.
     public static func * (a: Double, b: Value) -> Value { Value(a) * b }
 
     /// Sets d self / d self = 1 and pushes gradients to every Value this one depends on.
@@ -82,5 +99,6 @@ public final class Value {
 }
 
 extension Value: CustomStringConvertible {
+    /// "Value(data: ..., grad: ...)".
     public var description: String { "Value(data: \(data), grad: \(grad))" }
 }

@@ -10,11 +10,17 @@ import Autograd
 import Foundation
 import Plot
 
+/// A chapter run: the header, numbered sections, checked claims, figures, and the summary at the end.
 public final class Chapter {
+    /// The chapter's number (the NN of chNN-slug).
     public let number: Int
+    /// The shared command line.
     public let options: ChapterOptions
+    /// The claims that turned out false (the run exits with status 1 at `finish()`).
     public private(set) var failedClaims: [String] = []
+    /// How many claims held.
     public private(set) var passedClaims = 0
+    /// The paths of the figures drawn.
     public private(set) var figuresWritten: [String] = []
     private var warnedAboutGnuplot = false
     private let start = Date()
@@ -33,6 +39,7 @@ public final class Chapter {
         try requireWritableFolder(options.figuresDirectory, flag: "--figures-dir")
     }
 
+    /// Whether this is a `--quick` run.
     public var isQuick: Bool { options.quick }
 
     /// Prints a section heading.
@@ -98,7 +105,9 @@ public final class Chapter {
 
 /// An error a chapter reports and stops on.
 public struct ChapterError: Error, CustomStringConvertible {
+    /// The message.
     public let description: String
+    /// An error with its message.
     public init(_ description: String) { self.description = description }
 }
 

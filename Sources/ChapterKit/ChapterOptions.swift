@@ -2,24 +2,32 @@
 import ArgumentParser
 import Foundation
 
+/// The flags every chapter takes.
 public struct ChapterOptions: ParsableArguments {
+    /// `--quick`: a small version in seconds.
     @Flag(help: "Run a small version in seconds (what CI runs). Figures then go to a temporary folder.")
     public var quick = false
 
+    /// `--seed`: seeds every random choice.
     @Option(help: "Seed for every random choice (initialization, data order, masks).")
     public var seed: UInt64 = 0
 
+    /// `--data-dir`: the folder holding vision/, speech/ and text/.
     @Option(help: "Folder holding the datasets.")
     public var dataDir = "data"
 
+    /// `--figures-dir`: where figures go.
     @Option(help: "Folder for the figures (default: figures/, or a temporary folder with --quick).")
     public var figuresDir: String?
 
+    /// `--threads`: threads for the products and the engine.
     @Option(help: "Threads for OpenBLAS's matrix products (default: one per core).")
     public var threads: Int?
 
+    /// The defaults (for tests; the command line fills them in).
     public init() {}
 
+    /// Rejects a thread count outside 1...256.
     public func validate() throws {
         if let threads, threads < 1 || threads > 256 {
             throw ValidationError("--threads must be between 1 and 256, got \(threads)")

@@ -1,13 +1,17 @@
 // A progress line for long loops: step, metrics, steps per second and time left.
 import Foundation
 
+/// A line that reports a loop's progress: step, metrics, speed, time left.
 public final class ProgressLine {
+    /// The number of steps of the loop.
     public let total: Int
+    /// What the loop is ("pretrain").
     public let label: String
     private let start = Date()
     private var lastPrinted = Date.distantPast
     private let isTerminal = isatty(STDOUT_FILENO) != 0
 
+    /// A progress line for a loop of `total` steps.
     public init(_ label: String, total: Int) {
         self.label = label
         self.total = total

@@ -4,15 +4,22 @@
 // `src_tokens.eq(mask_idx)`, fairseq#4229); `Result` keeps both sets.
 import Autograd
 
+/// BERT's token masking, with the positions chosen and the positions that show <mask> kept apart.
 public struct BERTMasking: Sendable {
+    /// The fraction of eligible tokens chosen (0.15).
     public var selectionProbability: Double
+    /// Of the chosen, the fraction shown as <mask> (0.8).
     public var maskProbability: Double
+    /// Of the chosen, the fraction replaced by a random ordinary token (0.1); the rest stay unchanged.
     public var randomProbability: Double
+    /// The id of <mask>.
     public let maskToken: Int
+    /// Ids are 0..<vocabularySize.
     public let vocabularySize: Int
     /// Token ids that are never chosen (and never drawn as random replacements).
     public let specialTokens: Set<Int>
 
+    /// BERT masking with the given probabilities; `specialTokens` (and <mask>) are never chosen or drawn.
     public init(maskToken: Int, vocabularySize: Int, specialTokens: Set<Int>, selectionProbability: Double = 0.15,
                 maskProbability: Double = 0.8, randomProbability: Double = 0.1) {
         require(maskProbability + randomProbability <= 1, "BERTMasking: mask + random probabilities exceed 1")
@@ -24,6 +31,7 @@ public struct BERTMasking: Sendable {
         self.randomProbability = randomProbability
     }
 
+    /// A masked batch.
     public struct Result: Sendable {
         /// The student's input tokens.
         public var tokens: [[Int]]

@@ -9,7 +9,9 @@
 import Foundation
 import Autograd
 
+/// BEiT's block masking of a grid of patches (`MaskingGenerator`).
 public struct BlockMasking: Sendable {
+    /// The grid (7 x 7 for 4 x 4 patches of MNIST).
     public var rows: Int, columns: Int
     /// `num_mask_patches`: masked patches to aim for (data2vec: 60% of the grid).
     public var targetCount: Int
@@ -20,6 +22,7 @@ public struct BlockMasking: Sendable {
     /// Aspect ratios are drawn log-uniformly from [minimumAspect, 1 / minimumAspect] (BEiT: 0.3).
     public var minimumAspect: Double
 
+    /// Block masking of a rows x columns grid aiming at `targetCount` patches.
     public init(rows: Int, columns: Int, targetCount: Int, minimumBlock: Int = 4, maximumBlock: Int? = nil, minimumAspect: Double = 0.3) {
         require(targetCount <= rows * columns, "BlockMasking: cannot mask \(targetCount) of \(rows * columns) patches")
         self.rows = rows

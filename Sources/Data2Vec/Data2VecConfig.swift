@@ -36,6 +36,7 @@ public struct Data2VecConfig: Sendable, Equatable {
     /// GELU, Linear(2D, D) (text).
     public var headLayers = 1
 
+    /// The settings that differ between modalities; the rest start at fairseq's speech defaults.
     public init(averageTopKLayers: Int, layerwiseTargetNorm: TargetNormalization, emaAnnealEndStep: Int) {
         self.averageTopKLayers = averageTopKLayers
         self.layerwiseTargetNorm = layerwiseTargetNorm

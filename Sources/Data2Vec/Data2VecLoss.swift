@@ -7,12 +7,14 @@ import Autograd
 import Foundation
 import NN
 
+/// The regression loss at the masked positions (see the top of this file).
 public struct Data2VecLoss: Sendable {
     /// `loss_beta`: 0 means L2.
     public var beta: Float
     /// `loss_scale`: nil means 1/sqrt(D).
     public var scale: Float?
 
+    /// Smooth L1 with `beta` (0 = L2), times `scale` (nil = 1 / sqrt(D)).
     public init(beta: Float, scale: Float? = nil) {
         self.beta = beta
         self.scale = scale

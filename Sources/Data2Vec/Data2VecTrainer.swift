@@ -26,6 +26,7 @@ public struct Data2VecInputs {
     /// Per sample, the number of valid (non-padded) positions at the start of its row; nil without padding.
     public var validLengths: [Int]?
 
+    /// The two views, the loss positions, and the valid lengths (nil without padding).
     public init(student: Tensor, teacher: Tensor, mask: Mask, validLengths: [Int]? = nil) {
         self.student = student
         self.teacher = teacher
@@ -50,16 +51,20 @@ public protocol Data2VecFrontEnd: Module {
 
 /// What one step measured.
 public struct StepMetrics: Sendable {
+    /// The loss of the step.
     public var loss: Float
     /// `compute_var` of the targets and of the predictions at the masked positions (fairseq
     /// `data2vec_audio.py`): near 0.001 means every position got the same vector (collapse).
     public var targetVariance: Float
+    /// `compute_var` of the student's predictions.
     public var predictionVariance: Float
     /// The EMA decay and the learning rate this step used.
     public var tau: Float
+    /// The learning rate of the step.
     public var learningRate: Float
     /// The number of masked positions (loss positions) and their fraction of all valid positions.
     public var maskedPositions: Int
+    /// Masked positions over valid positions.
     public var maskedFraction: Float
 }
 
@@ -72,16 +77,23 @@ public struct StepMetrics: Sendable {
 /// for _ in 0..<1500 { let metrics = trainer.step(nextBatch(), using: &rng) }
 /// ```
 public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
+    /// The modality's front end (trained with the student, shared with the teacher).
     public let frontEnd: FrontEnd
+    /// The encoder being pretrained.
     public let student: TransformerEncoder
     /// The exponential moving average of `student` (the Transformer only: the front end is shared).
     public let teacher: EMATeacher<TransformerEncoder>
     /// `config.headLayers` deep: Linear(D, D), or D -> 2D -> GELU -> D.
     public let head: RegressionHead
+    /// The data2vec settings (targets, teacher, loss, head).
     public let config: Data2VecConfig
+    /// The optimizer's settings.
     public let optimization: AdamWConfiguration
+    /// AdamW over the front end, the student and the head.
     public let optimizer: AdamW
+    /// The learning rate per step.
     public let schedule: any LearningRateSchedule
+    /// Steps taken.
     public private(set) var stepCount = 0
 
     /// - Parameters:

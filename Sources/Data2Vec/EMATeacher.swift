@@ -20,6 +20,7 @@ public struct EMASchedule: Sendable {
     /// `ema_decay`, `ema_end_decay`, `ema_anneal_end_step`.
     public var start: Float, end: Float, annealSteps: Int
 
+    /// tau from `start` to `end` over `annealSteps` updates, then `end`.
     public init(start: Float, end: Float, annealSteps: Int) {
         require(start >= 0 && start <= 1 && end >= 0 && end <= 1, "EMASchedule: decays must be in [0, 1]")
         self.start = start
@@ -30,15 +31,18 @@ public struct EMASchedule: Sendable {
     /// A constant tau (data2vec vision: 0.9998).
     public static func constant(_ tau: Float) -> EMASchedule { EMASchedule(start: tau, end: tau, annealSteps: 0) }
 
+    /// tau for update number `update` (0-based).
     public func tau(at update: Int) -> Float {
         guard update < annealSteps else { return end }
         return end - (end - start) * (1 - Float(update) / Float(annealSteps))
     }
 }
 
+/// The teacher: an exponential moving average of a model's parameters, in evaluation mode.
 public final class EMATeacher<Model: Module> {
     /// The averaged copy. Its parameters do not require gradients.
     public let model: Model
+    /// tau per update.
     public let schedule: EMASchedule
     /// Parameter names copied from the student at each update instead of averaged.
     public let copiedParameters: Set<String>

@@ -7,15 +7,20 @@ import NN
 
 /// Features [B, T, F] -> the student's and the teacher's encoder inputs [B, T, D], with span masking.
 public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
+    /// What one batch of this modality is.
     public typealias Batch = Tensor  // [B, T, F]
 
+    /// LayerNorm over the F input features.
     public let inputNorm: LayerNorm
+    /// Linear(F, D).
     public let projection: Linear
     /// The learned vector that replaces masked features (wav2vec 2.0 / data2vec `mask_emb`, uniform [0, 1) init).
     public let maskEmbedding: Tensor
     /// Learned absolute positions [maxLength, D], added after masking (shared with the teacher).
     public let positions: Embedding
+    /// Span masking over the T steps.
     public var masking: SpanMasking
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameters:
@@ -28,7 +33,9 @@ public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
         self.masking = masking
     }
 
+    /// This module's own parameters, by name (its children's are listed by `submodules`).
     public var ownParameters: [(name: String, tensor: Tensor)] { [("maskEmbedding", maskEmbedding)] }
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         [("inputNorm", inputNorm), ("projection", projection), ("positions", positions)]
     }

@@ -4,14 +4,18 @@ import Autograd
 
 /// Masked positions of a batch: `isMasked[b][t]` is true when position t of sample b is masked.
 public struct Mask: Equatable, Sendable {
+    /// isMasked[b][t]: whether position t of sample b is masked.
     public var isMasked: [[Bool]]
 
+    /// A mask from rows of equal length.
     public init(_ isMasked: [[Bool]]) {
         require(Set(isMasked.map(\.count)).count <= 1, "Mask: rows of different lengths \(isMasked.map(\.count))")
         self.isMasked = isMasked
     }
 
+    /// B.
     public var batchSize: Int { isMasked.count }
+    /// T.
     public var length: Int { isMasked.first?.count ?? 0 }
 
     /// Masked positions per row.

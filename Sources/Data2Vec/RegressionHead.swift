@@ -5,8 +5,11 @@
 import Autograd
 import NN
 
+/// The student's regression head: [N, D] -> [N, D].
 public final class RegressionHead: Layer {
+    /// One Linear, or two with a GELU between.
     public let layers: [Linear]
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameter depth: 1 (Linear) or 2 (Linear(D, 2D), GELU, Linear(2D, D)), fairseq's `head_layers`.
@@ -18,6 +21,7 @@ public final class RegressionHead: Layer {
                Linear(2 * dimension, dimension, initializer: initializer, using: &rng)]
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         layers.enumerated().map { ("layers.\($0.offset)", $0.element as any Module) }
     }

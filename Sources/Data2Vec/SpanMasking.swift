@@ -35,6 +35,7 @@ public struct SpanMasking: Sendable, Equatable {
     /// `require_same_masks`.
     public var sameCountPerRow = true
 
+    /// fairseq's defaults for data2vec speech: p 0.65, spans of 10, same count per row.
     public init(probability: Double = 0.65, spanLength: Int = 10, minimumSpans: Int = 1, sameCountPerRow: Bool = true) {
         require(probability >= 0 && spanLength >= 1, "SpanMasking: need probability >= 0 and span length >= 1")
         self.probability = probability

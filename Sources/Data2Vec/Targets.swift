@@ -26,15 +26,18 @@ public enum TargetNormalization: String, Sendable, CaseIterable {
     case instance
 }
 
+/// Builds the targets from the teacher's block records: top K, normalized per block, averaged, normalized again.
 public struct TargetBuilder: Sendable {
     /// K, `average_top_k_layers`.
     public var topK: Int
+    /// Which output of each block.
     public var point: TargetPoint
     /// Per block, before averaging.
     public var layerwise: TargetNormalization
     /// On the average.
     public var final: TargetNormalization
 
+    /// A builder averaging the top `topK` blocks' `point` outputs.
     public init(topK: Int, point: TargetPoint = .feedForward, layerwise: TargetNormalization, final: TargetNormalization = .none) {
         require(topK >= 1, "TargetBuilder: topK must be at least 1")
         self.topK = topK

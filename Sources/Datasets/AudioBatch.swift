@@ -3,9 +3,12 @@ import Autograd
 
 /// Clips side by side: `samples` [B, L] with each row zero-padded after its `lengths[b]` real samples.
 public struct AudioBatch {
+    /// [B, L], zero-padded.
     public var samples: Tensor
+    /// Each clip's samples before padding.
     public var lengths: [Int]
 
+    /// A batch from padded samples and lengths.
     public init(samples: Tensor, lengths: [Int]) {
         require(samples.rank == 2 && samples.shape[0] == lengths.count && lengths.allSatisfy { $0 <= samples.shape[1] },
                      "AudioBatch: samples \(samples.shape) do not hold \(lengths.count) clips of lengths up to \(lengths.max() ?? 0)")

@@ -17,6 +17,7 @@ import Foundation
 
 /// A trained byte-level BPE tokenizer.
 public struct BytePairEncoding: Sendable {
+    /// fairseq's special ids: <s>, <pad>, </s>, <unk>.
     public static let beginning = 0, padding = 1, end = 2, unknown = 3
     /// The first id of a byte (byte b has id `firstByte + b`).
     public static let firstByte = 4
@@ -241,6 +242,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case badMerges(reason: String)
     case badFile(path: String, reason: String)
 
+    /// What is wrong, and which file.
     public var description: String {
         switch self {
         case .badMerges(let reason): "BPE merges: \(reason)"

@@ -4,7 +4,9 @@ import Autograd
 
 /// A digit string: the clips it joins, the digits it says, and its waveform.
 public struct DigitString: Sendable {
+    /// The clips joined, in order.
     public var clips: [Int]
+    /// The digits they say.
     public var digits: [Int]
     /// The joined samples, normalized as one utterance (zero mean, unit variance).
     public var samples: [Float]

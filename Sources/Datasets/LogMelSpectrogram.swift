@@ -13,9 +13,13 @@ import Foundation
 
 /// A log-mel filterbank for one sample rate and frame geometry. Build it once; apply it to many clips.
 public struct LogMelSpectrogram: Sendable {
+    /// Samples per second.
     public let sampleRate: Int
+    /// Samples per frame (the DFT size).
     public let windowLength: Int
+    /// Samples between frames.
     public let hop: Int
+    /// Mel bands.
     public let bandCount: Int
     /// [W, 2F]: column k is cos(2 pi k n / W) for n < W, column F + k the sine (times the Hann window).
     let basis: [Float]

@@ -4,14 +4,19 @@
 import Autograd
 import Foundation
 
+/// MNIST images (standardized) and labels.
 public struct MNIST: Sendable {
+    /// Which files: mnist_train_* or mnist_test_*.
     public enum Split: String, Sendable { case train, test }
 
     /// Standardized pixels, row-major: image i is `pixels[784 * i ..< 784 * (i + 1)]`.
     public let pixels: [Float]
+    /// The digit of each image.
     public let labels: [Int]
+    /// The number of images.
     public var count: Int { labels.count }
 
+    /// MNIST's pixel mean and standard deviation (of pixels in [0, 1]).
     public static let mean: Float = 0.1307, std: Float = 0.3081
 
     /// Reads `<directory>/vision/mnist_<split>_{images,labels}.npy`.

@@ -14,21 +14,27 @@ import Foundation
 
 /// An array read from (or to be written to) a .npy file: its shape, element type and raw bytes.
 public struct NPYArray: Equatable, Sendable {
+    /// The element types read and written.
     public enum DType: String, Sendable, CaseIterable {
         case uint8 = "u1", int16 = "i2", int64 = "i8", float32 = "f4"
 
+        /// Bytes per element.
         public var byteCount: Int {
             switch self { case .uint8: 1; case .int16: 2; case .int64: 8; case .float32: 4 }
         }
     }
 
+    /// The array's shape.
     public let shape: [Int]
+    /// The element type.
     public let dtype: DType
     /// The elements as stored: little-endian, row-major.
     public let bytes: Data
 
+    /// The number of elements.
     public var count: Int { shape.reduce(1, *) }
 
+    /// An array from raw little-endian bytes.
     public init(shape: [Int], dtype: DType, bytes: Data) {
         require(bytes.count == shape.reduce(1, *) * dtype.byteCount, "NPYArray: \(bytes.count) bytes do not hold \(shape) of \(dtype)")
         self.shape = shape
@@ -36,18 +42,22 @@ public struct NPYArray: Equatable, Sendable {
         self.bytes = bytes
     }
 
+    /// A float32 array.
     public init(shape: [Int], floats: [Float]) {
         self.init(shape: shape, dtype: .float32, bytes: floats.withUnsafeBytes { Data($0) })
     }
 
+    /// A uint8 array.
     public init(shape: [Int], uint8 values: [UInt8]) {
         self.init(shape: shape, dtype: .uint8, bytes: Data(values))
     }
 
+    /// An int16 array.
     public init(shape: [Int], int16 values: [Int16]) {
         self.init(shape: shape, dtype: .int16, bytes: values.map(\.littleEndian).withUnsafeBytes { Data($0) })
     }
 
+    /// An int64 array.
     public init(shape: [Int], int64 values: [Int64]) {
         self.init(shape: shape, dtype: .int64, bytes: values.map(\.littleEndian).withUnsafeBytes { Data($0) })
     }
@@ -89,6 +99,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case wrongDType(path: String?, expected: String, found: String)
     case writeFailed(path: String, reason: String)
 
+    /// What is wrong with which file, and how to fix it.
     public var description: String {
         switch self {
         case .missingFile(let path):
@@ -113,6 +124,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// Reading and writing .npy files.
 public enum NPY {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // "\x93NUMPY"
 

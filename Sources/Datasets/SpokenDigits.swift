@@ -19,6 +19,7 @@ public enum SpeechDataError: Error, CustomStringConvertible, Equatable {
     case unknownSpeaker(name: String, known: [String])
     case emptySplit(String)
 
+    /// What is wrong, and what to do.
     public var description: String {
         switch self {
         case .inconsistent(let path, let reason): "\(path): \(reason). The speech arrays do not belong together; copy data/speech again."
@@ -35,12 +36,16 @@ public struct SpokenDigits: Sendable {
     public static let sampleRate = 8000
     /// Clip i's samples, normalized to zero mean and unit variance.
     public let clips: [[Float]]
+    /// The digit each clip says.
     public let digits: [Int]
+    /// Each clip's speaker id.
     public let speakers: [Int]
+    /// Each clip's FSDD recording index (0-49).
     public let takes: [Int]
     /// Speaker id -> name (from speakers.txt).
     public let speakerNames: [Int: String]
 
+    /// The number of clips.
     public var count: Int { clips.count }
 
     /// Reads `<directory>/speech/fsdd_train_*.npy` and `speakers.txt`.

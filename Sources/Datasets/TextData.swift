@@ -7,6 +7,7 @@ public enum TextDataError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case malformed(path: String, line: Int, reason: String)
 
+    /// What is wrong with which file.
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "\(path): cannot read it: \(reason). Check --data-dir (the folder that holds text/)."
@@ -25,8 +26,11 @@ public func readText(_ url: URL) throws(TextDataError) -> String {
 
 /// Labelled sentences: SST-2 (GLUE's `train.tsv` / `dev.tsv`), label 1 positive, 0 negative.
 public struct SST2: Sendable {
+    /// The sentences (phrases in the training file).
     public let sentences: [String]
+    /// 1 positive, 0 negative.
     public let labels: [Int]
+    /// The number of rows.
     public var count: Int { labels.count }
 
     /// Reads a GLUE SST-2 TSV file: a header line `sentence<TAB>label`, then one row per sentence.

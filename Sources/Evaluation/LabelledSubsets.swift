@@ -6,6 +6,7 @@ public enum EvaluationError: Error, CustomStringConvertible, Equatable {
     case notEnoughExamples(asked: Int, available: Int)
     case labelOutOfRange(label: Int, classCount: Int)
 
+    /// What went wrong and how to fix it.
     public var description: String {
         switch self {
         case .notEnoughExamples(let asked, let available):

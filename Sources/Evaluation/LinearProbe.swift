@@ -11,20 +11,26 @@ import Optim
 public struct LinearProbeConfiguration: Sendable, Equatable {
     /// Passes over the labelled examples (at least `minimumSteps` updates in all).
     public var epochs = 30
+    /// Updates at least, however few the labels.
     public var minimumSteps = 100
+    /// Labelled examples per update.
     public var batchSize = 64
     /// AdamW with a 5% warm-up and cosine decay to 0.
     public var optimization = AdamWConfiguration(peakLearningRate: 1e-2, weightDecay: 1e-4, warmupFraction: 0.05)
     /// A LayerNorm (with its own scale and shift) before the Linear layer, as BEiT's `fc_norm`.
     public var normalize = true
 
+    /// The defaults.
     public init() {}
 }
 
 /// A trained probe: the normalization (or nil) and the linear classifier.
 public final class LinearProbe: Module {
+    /// LayerNorm (with scale and shift) on the features, or nil.
     public let norm: LayerNorm?
+    /// Linear(F, classes).
     public let linear: Linear
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// A probe from `featureCount` features to `classCount` classes.
@@ -33,6 +39,7 @@ public final class LinearProbe: Module {
         linear = Linear(featureCount, classCount, using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         (norm.map { [("norm", $0 as any Module)] } ?? []) + [("linear", linear)]
     }

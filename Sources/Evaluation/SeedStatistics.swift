@@ -24,12 +24,16 @@ public func accuracy(logits: Tensor, labels: [Int]) -> Float {
 /// print(probe.summary(percent: true))  // "67.8% +- 0.4 (3 seeds)"
 /// ```
 public struct SeedStatistics: Sendable, Equatable {
+    /// One value per seed.
     public private(set) var values: [Float] = []
 
+    /// Statistics of `values`.
     public init(_ values: [Float] = []) { self.values = values }
 
+    /// Adds the next seed's value.
     public mutating func append(_ value: Float) { values.append(value) }
 
+    /// The mean (NaN when empty).
     public var mean: Float { values.isEmpty ? .nan : values.reduce(0, +) / Float(values.count) }
     /// Sample standard deviation (n - 1); 0 for one value.
     public var standardDeviation: Float {

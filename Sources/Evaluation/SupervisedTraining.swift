@@ -14,10 +14,12 @@ public struct TrainingBudget: Sendable, Equatable {
     public var maximumSteps: Int
     /// No early stop before this many updates (a network trained from scratch often sits on a plateau first).
     public var minimumSteps: Int
+    /// Examples per update.
     public var batchSize: Int
     /// Validate once per epoch, but at least every `maximumStepsBetweenValidations` and at most every
     /// `minimumStepsBetweenValidations` updates (tiny training sets have epochs of one step).
     public var minimumStepsBetweenValidations: Int
+    /// At least one validation every this many updates.
     public var maximumStepsBetweenValidations: Int
     /// Stop after this many validations without a better score.
     public var patience: Int
@@ -27,6 +29,7 @@ public struct TrainingBudget: Sendable, Equatable {
     /// last parameters are kept (too few examples to both train and validate).
     public var minimumExamplesForValidation: Int
 
+    /// A budget; see the properties.
     public init(maximumEpochs: Int, maximumSteps: Int = .max, minimumSteps: Int = 0, batchSize: Int = 64, minimumStepsBetweenValidations: Int = 1,
                 maximumStepsBetweenValidations: Int = 200, patience: Int = 5, validationFraction: Double = 0.2,
                 minimumExamplesForValidation: Int = 50) {
@@ -46,13 +49,17 @@ public struct TrainingBudget: Sendable, Equatable {
 public struct TrainingReport: Sendable {
     /// Updates taken, and the update after which the kept parameters were saved.
     public var steps: Int
+    /// The update after which the kept parameters were saved.
     public var bestStep: Int
     /// Passes over the training part (fractional).
     public var epochs: Double
     /// The best validation score, or nil when nothing was held out.
     public var bestValidationScore: Float?
+    /// Examples trained on.
     public var trainingExamples: Int
+    /// Examples held out to validate.
     public var validationExamples: Int
+    /// Whether the run stopped before its budget.
     public var stoppedEarly: Bool
 }
 

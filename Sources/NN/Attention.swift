@@ -23,6 +23,7 @@ public final class MultiHeadSelfAttention: Module {
     public let attentionDropout: Dropout
     /// H; the head size is D / H.
     public let headCount: Int
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameters:
@@ -37,6 +38,7 @@ public final class MultiHeadSelfAttention: Module {
         self.attentionDropout = Dropout(attentionDropout, using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         [("qkv", qkv), ("output", output), ("attentionDropout", attentionDropout)]
     }

@@ -8,6 +8,7 @@
 import Autograd
 import Foundation
 
+/// Why a checkpoint cannot be read, written or loaded into a model.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case truncated(path: String, reason: String)
@@ -16,6 +17,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case shapeMismatch(path: String, name: String, expected: [Int], found: [Int])
     case unexpectedTensors(path: String, names: [String])
 
+    /// What is wrong with which file, and what to do.
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "\(path): cannot read the checkpoint: \(reason)"
@@ -28,6 +30,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+/// safetensors checkpoints: saving a module's parameters by name, and loading them back.
 public enum Checkpoint {
     /// The bytes of a safetensors file holding `tensors` (in name order) and string `metadata`.
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> Data {
@@ -75,6 +78,7 @@ public enum Checkpoint {
         return try decode(data, path: url.path)
     }
 
+    /// Parses the bytes of a safetensors file; `path` only names it in errors.
     public static func decode(_ data: Data, path: String = "checkpoint") throws(CheckpointError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard data.count >= 8 else { throw .truncated(path: path, reason: "\(data.count) bytes, shorter than the 8-byte header length") }
         let bytes = [UInt8](data)

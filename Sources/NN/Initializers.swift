@@ -1,6 +1,7 @@
 // Weight initializations, each named after its paper or the code it follows.
 import Autograd
 
+/// How a weight tensor starts.
 public enum Initializer: Sendable, Equatable {
     case zeros
     case ones

@@ -1,6 +1,7 @@
 // Losses with explicit reductions.
 import Autograd
 
+/// How per-element losses become a loss.
 public enum Reduction: Sendable {
     /// One value per element (same shape as the inputs).
     case none
@@ -18,6 +19,7 @@ extension Reduction {
     }
 }
 
+/// Losses on tensors.
 public enum Loss {
     /// Cross-entropy of `logits` [N, C] against class `labels` (N), mean over the rows whose label is
     /// not `ignoredLabel` (PyTorch's `ignore_index`, default -100 as there).

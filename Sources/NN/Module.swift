@@ -6,6 +6,8 @@
 // (ModuleTests) uses Mirror to fail when a module stores a tensor it forgot to list.
 import Autograd
 
+/// Something that owns parameters and computes with them (PyTorch's `nn.Module`), with explicit, named
+/// parameters and children.
 public protocol Module: AnyObject {
     /// This module's own parameters (not its children's), by name.
     var ownParameters: [(name: String, tensor: Tensor)] { get }
@@ -16,7 +18,9 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// This module's own parameters, by name (its children's are listed by `submodules`).
     public var ownParameters: [(name: String, tensor: Tensor)] { [] }
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [] }
 
     /// Every parameter of the tree with its dotted path. A tensor reachable twice (tied weights) is
@@ -34,6 +38,7 @@ extension Module {
         return result
     }
 
+    /// Every parameter of the tree.
     public var parameters: [Tensor] { namedParameters.map(\.tensor) }
 
     /// The number of trainable scalars.

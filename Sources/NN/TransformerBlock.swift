@@ -44,15 +44,19 @@ public struct BlockOutputs {
 /// let outputs = block(x)  // outputs.output [B, T, 64]; outputs.feedForward is data2vec's target point
 /// ```
 public final class TransformerBlock: Module {
+    /// Where the LayerNorms sit.
     public let placement: LayerNormPlacement
+    /// Multi-head self-attention.
     public let attention: MultiHeadSelfAttention
     /// LN1: after the attention's residual add (post-LN) or before the attention (pre-LN).
     public let attentionNorm: LayerNorm
     /// The FFN: fc1 (D -> F), GELU, fc2 (F -> D).
     public let fc1: Linear
+    /// F -> D.
     public let fc2: Linear
     /// LN2: after the FFN's residual add (post-LN) or before the FFN (pre-LN).
     public let feedForwardNorm: LayerNorm
+    /// GELU (erf form).
     public let activation: GELU
     /// fairseq `dropout`: on each branch's output before its residual add.
     public let dropout: Dropout
@@ -62,7 +66,9 @@ public final class TransformerBlock: Module {
     public let dropPath: DropPath
     /// BEiT's LayerScale (pre-LN only): learned per-channel scales g1, g2 of the two branches, or nil.
     public let attentionScale: Tensor?
+    /// LayerScale's g2 [D], or nil.
     public let feedForwardScale: Tensor?
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameters:
@@ -90,10 +96,12 @@ public final class TransformerBlock: Module {
         feedForwardScale = layerScale.map { Tensor.full([dimension], $0, requiresGradient: true) }
     }
 
+    /// This module's own parameters, by name (its children's are listed by `submodules`).
     public var ownParameters: [(name: String, tensor: Tensor)] {
         [("attentionScale", attentionScale), ("feedForwardScale", feedForwardScale)].compactMap { name, t in t.map { (name, $0) } }
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         [("attention", attention), ("attentionNorm", attentionNorm), ("fc1", fc1), ("fc2", fc2),
          ("feedForwardNorm", feedForwardNorm), ("activation", activation), ("dropout", dropout),

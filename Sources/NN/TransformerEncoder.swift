@@ -25,6 +25,7 @@ public struct TransformerConfiguration: Sendable, Equatable {
     public var headCount: Int
     /// `encoder_ffn_embed_dim`: F, the FFN's hidden size (4D in the paper's models).
     public var feedForwardDimension: Int
+    /// Pre-LN or post-LN blocks.
     public var placement: LayerNormPlacement
     /// post-LN only: LayerNorm + dropout on the encoder's input (wav2vec 2.0 `encoder.layer_norm`).
     public var inputLayerNorm: Bool
@@ -47,6 +48,7 @@ public struct TransformerConfiguration: Sendable, Equatable {
     /// How the Linear weights start (biases start at 0).
     public var initializer: Initializer
 
+    /// A configuration; everything not given is off (no dropout, no LayerScale, ...).
     public init(blockCount: Int, dimension: Int, headCount: Int, feedForwardDimension: Int, placement: LayerNormPlacement,
                 inputLayerNorm: Bool = false, dropout: Float = 0, attentionDropout: Float = 0, activationDropout: Float = 0,
                 layerDrop: Float = 0, dropPath: Float = 0, layerScale: Float? = nil, rescaleResidualWeights: Bool = false,
@@ -90,17 +92,21 @@ public struct EncoderOutput {
 /// let result = encoder(x, keyPaddingMask: padding, recordBlocks: true)  // result.output, result.blocks[k].feedForward
 /// ```
 public final class TransformerEncoder: Module {
+    /// The sizes and regularization.
     public let configuration: TransformerConfiguration
     /// post-LN with `inputLayerNorm`: the LayerNorm applied to the input; nil otherwise.
     public let inputNorm: LayerNorm?
     /// Dropout after `inputNorm`.
     public let inputDropout: Dropout
+    /// The blocks, first to last.
     public let blocks: [TransformerBlock]
     /// pre-LN: the LayerNorm after the last block; nil for post-LN.
     public let finalNorm: LayerNorm?
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
     private var layerDropRNG: RandomGenerator
 
+    /// A freshly initialized encoder.
     public init(_ configuration: TransformerConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
         require(!c.inputLayerNorm || c.placement == .postLN, "TransformerEncoder: the input LayerNorm belongs to post-LN stacks")
@@ -127,6 +133,7 @@ public final class TransformerEncoder: Module {
         }
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         (inputNorm.map { [("inputNorm", $0 as any Module)] } ?? []) + [("inputDropout", inputDropout)]
             + blocks.enumerated().map { ("blocks.\($0.offset)", $0.element as any Module) }

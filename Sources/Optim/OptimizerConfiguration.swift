@@ -23,7 +23,9 @@ public struct AdamWConfiguration: Sendable, Equatable {
     public var peakLearningRate: Float
     /// Adam's betas and epsilon (PyTorch defaults 0.9, 0.999, 1e-8; fairseq speech/text 0.9, 0.98, 1e-6).
     public var beta1: Float
+    /// The second moment's decay.
     public var beta2: Float
+    /// Added to the second moment's square root.
     public var epsilon: Float
     /// Decoupled weight decay for tensors of rank >= 2 that are not norms or positions (`ParameterGroup.standard`).
     public var weightDecay: Float
@@ -31,10 +33,12 @@ public struct AdamWConfiguration: Sendable, Equatable {
     public var warmupFraction: Float
     /// The learning rate at the end of the run, as a fraction of the peak.
     public var finalFraction: Float
+    /// Warm-up + cosine or tri-stage.
     public var shape: LearningRateShape
     /// Clip the global gradient norm to this value before each step (fairseq `clip_norm`), or nil.
     public var clipNorm: Float?
 
+    /// An AdamW run; see the properties (defaults: PyTorch's betas and eps, weight decay 0.01, 10% warm-up, cosine to 0, no clipping).
     public init(peakLearningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0.01,
                 warmupFraction: Float = 0.1, finalFraction: Float = 0, shape: LearningRateShape = .warmupCosine, clipNorm: Float? = nil) {
         self.peakLearningRate = peakLearningRate

@@ -6,11 +6,16 @@ import Foundation
 // embeddings are not pulled toward zero (`ParameterGroup.standard(_:weightDecay:)`).
 import Autograd
 
+/// Tensors that share a weight decay and a learning-rate scale.
 public struct ParameterGroup {
+    /// The tensors.
     public var parameters: [Tensor]
+    /// Decoupled weight decay (AdamW) or L2 added to the gradient (SGD).
     public var weightDecay: Float
+    /// Multiplies the optimizer's learning rate for this group.
     public var learningRateScale: Float
 
+    /// A group.
     public init(_ parameters: [Tensor], weightDecay: Float = 0, learningRateScale: Float = 1) {
         self.parameters = parameters
         self.weightDecay = weightDecay
@@ -26,6 +31,7 @@ public struct ParameterGroup {
     }
 }
 
+/// Updates parameters from their gradients.
 public protocol Optimizer: AnyObject {
     var groups: [ParameterGroup] { get }
     /// The learning rate of the next step (set it from a schedule before each step).
@@ -41,17 +47,22 @@ extension Optimizer {
 
 /// SGD with momentum (PyTorch's form): v <- mu v + (g + wd p);  p <- p - lr v.
 public final class SGD: Optimizer {
+    /// The parameter groups.
     public let groups: [ParameterGroup]
+    /// The learning rate of the next step.
     public var learningRate: Float
+    /// The velocity's decay (0: plain SGD).
     public let momentum: Float
     private var velocities: [ObjectIdentifier: Tensor] = [:]
 
+    /// SGD over `groups`.
     public init(_ groups: [ParameterGroup], learningRate: Float, momentum: Float = 0) {
         self.groups = groups
         self.learningRate = learningRate
         self.momentum = momentum
     }
 
+    /// One update of every parameter that has a gradient.
     public func step() {
         for group in groups {
             let lr = learningRate * group.learningRateScale, wd = group.weightDecay
@@ -75,12 +86,17 @@ public final class SGD: Optimizer {
 ///     m <- b1 m + (1 - b1) g;   v <- b2 v + (1 - b2) g^2
 ///     p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 public final class AdamW: Optimizer {
+    /// The parameter groups.
     public let groups: [ParameterGroup]
+    /// The learning rate of the next step.
     public var learningRate: Float
+    /// Decays of the first and second moments, and the epsilon of the denominator.
     public let beta1: Float, beta2: Float, epsilon: Float
+    /// Steps taken (t of the bias corrections).
     public private(set) var stepCount = 0
     private var moments: [ObjectIdentifier: (m: Tensor, v: Tensor)] = [:]
 
+    /// AdamW over `groups`, PyTorch's defaults.
     public init(_ groups: [ParameterGroup], learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8) {
         self.groups = groups
         self.learningRate = learningRate
@@ -89,6 +105,7 @@ public final class AdamW: Optimizer {
         self.epsilon = epsilon
     }
 
+    /// One update of every parameter that has a gradient.
     public func step() {
         stepCount += 1
         let correction1 = 1 - powf(beta1, Float(stepCount)), correction2 = 1 - powf(beta2, Float(stepCount))

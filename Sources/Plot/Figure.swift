@@ -5,6 +5,7 @@
 //     try figure.render(to: "figures/02-loss.png")
 import Foundation
 
+/// A figure: axes settings plus layers, rendered to PNG by gnuplot.
 public struct Figure {
     /// One thing drawn in the axes.
     public enum Layer {
@@ -20,24 +21,35 @@ public struct Figure {
         case lineWithRanges(x: [Double], y: [Double], low: [Double], high: [Double], title: String)
     }
 
+    /// The title above the axes.
     public var title: String
+    /// The x axis label.
     public var xLabel: String
+    /// The y axis label.
     public var yLabel: String
+    /// A logarithmic x axis.
     public var logScaleX = false
+    /// A logarithmic y axis.
     public var logScaleY = false
+    /// Fixed x limits (else gnuplot chooses).
     public var xRange: ClosedRange<Double>?
+    /// Fixed y limits (else gnuplot chooses).
     public var yRange: ClosedRange<Double>?
     /// Extra gnuplot commands, placed before the plot command (e.g. "set key bottom right").
     public var extraSettings: [String] = []
+    /// The PNG's size in pixels.
     public var width = 800, height = 500
+    /// What is drawn, in order.
     public private(set) var layers: [Layer] = []
 
+    /// An empty figure.
     public init(title: String, xLabel: String = "", yLabel: String = "") {
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
     }
 
+    /// Adds a layer on top.
     public mutating func add(_ layer: Layer) { layers.append(layer) }
 
     /// Draws the figure to a PNG at `path` (written atomically).
@@ -140,6 +152,7 @@ public struct Figure {
 /// A number as gnuplot reads it; NaN and infinities become "NaN" (gnuplot skips such points).
 func finite(_ value: Double) -> String { value.isFinite ? "\(value)" : "NaN" }
 
+/// Grids of small images.
 public enum ImageGrid {
     /// Draws grayscale images (each `width * height` values, row-major, any range) in a grid with
     /// `columns` columns and an optional title per image. Used for masked MNIST examples.

@@ -11,6 +11,7 @@ public enum PlotError: Error, CustomStringConvertible {
     case emptyOutput(path: String)
     case invalidData(String)
 
+    /// What went wrong, and how to get figures.
     public var description: String {
         switch self {
         case .gnuplotMissing:
@@ -25,6 +26,7 @@ public enum PlotError: Error, CustomStringConvertible {
     }
 }
 
+/// gnuplot through a pipe.
 public enum Gnuplot {
     /// The gnuplot executable on PATH, or nil.
     public static var executable: URL? {
@@ -33,6 +35,7 @@ public enum Gnuplot {
             .first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
+    /// Whether gnuplot is on the PATH.
     public static var isAvailable: Bool { executable != nil }
 
     /// Runs `body` (a script without terminal or output settings) and writes a PNG to `path` atomically.

@@ -13,8 +13,11 @@ import NN
 
 /// x [B, T, D] -> x + pos(x), [B, T, D].
 public final class ConvolutionalPositions: Module {
+    /// Grouped Conv1d(D, D) layers with same-length padding.
     public let convolutions: [Conv1d]
+    /// LayerNorm without affine parameters after each convolution.
     public let norms: [LayerNorm]
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameters:
@@ -27,6 +30,7 @@ public final class ConvolutionalPositions: Module {
         norms = (0..<depth).map { _ in LayerNorm(dimension, affine: false) }
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         convolutions.enumerated().map { ("convolutions.\($0.offset)", $0.element as any Module) }
             + norms.enumerated().map { ("norms.\($0.offset)", $0.element as any Module) }

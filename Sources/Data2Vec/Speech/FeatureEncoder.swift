@@ -14,7 +14,9 @@ import NN
 
 /// One convolution of the feature encoder: output channels, kernel size, stride (fairseq's `(dim, k, s)`).
 public struct ConvolutionLayer: Sendable, Equatable {
+    /// Output channels, kernel size and stride.
     public var channels: Int, kernel: Int, stride: Int
+    /// One convolution of the feature encoder.
     public init(channels: Int, kernel: Int, stride: Int) {
         self.channels = channels
         self.kernel = kernel
@@ -24,13 +26,17 @@ public struct ConvolutionLayer: Sendable, Equatable {
 
 /// The CNN that turns a waveform into feature frames, with the projection to the encoder's width.
 public final class SpeechFeatureEncoder: Module {
+    /// The convolutions' sizes, first to last.
     public let layers: [ConvolutionLayer]
+    /// Conv1d layers without bias.
     public let convolutions: [Conv1d]
     /// LayerNorm over the channels of each frame, after each convolution (`extractor_mode: layer_norm`).
     public let norms: [LayerNorm]
     /// `layer_norm` on the CNN's output, then `post_extract_proj` to D.
     public let outputNorm: LayerNorm
+    /// `post_extract_proj`: Linear(C, D).
     public let projection: Linear
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameters:
@@ -53,6 +59,7 @@ public final class SpeechFeatureEncoder: Module {
         projection = Linear(inputChannels, dimension, using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         convolutions.enumerated().map { ("convolutions.\($0.offset)", $0.element as any Module) }
             + norms.enumerated().map { ("norms.\($0.offset)", $0.element as any Module) }
@@ -66,6 +73,7 @@ public final class SpeechFeatureEncoder: Module {
 
     /// Samples between two frames (the product of the strides) and samples one frame sees.
     public var hop: Int { layers.reduce(1) { $0 * $1.stride } }
+    /// Samples one frame sees.
     public var receptiveField: Int {
         var field = 1, jump = 1
         for layer in layers { field += (layer.kernel - 1) * jump; jump *= layer.stride }

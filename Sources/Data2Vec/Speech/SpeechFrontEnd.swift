@@ -24,25 +24,34 @@ public struct SpeechFrontEndConfiguration: Sendable, Equatable {
     public var dimension: Int
     /// The convolutional positions: depth, odd kernel, groups (data2vec: 5, 19, 16 on 20 ms frames).
     public var positionDepth = 3
+    /// The positional convolutions' kernel (odd).
     public var positionKernel = 9
+    /// Their groups (D must be divisible by it).
     public var positionGroups = 8
     /// Span masking (`mask_prob`, `mask_length` 10 frames of 20 ms = 200 ms; here 20 frames of 10 ms).
     public var masking = SpanMasking(probability: 0.65, spanLength: 20)
 
+    /// The defaults of chapter 06 for a width of `dimension`.
     public init(dimension: Int) { self.dimension = dimension }
 }
 
 /// Waveforms -> the student's and the teacher's encoder inputs, with span masking over the valid frames.
 public final class SpeechFrontEnd: Data2VecFrontEnd {
+    /// What one batch of this modality is.
     public typealias Batch = AudioBatch
 
+    /// The sizes and masking.
     public let configuration: SpeechFrontEndConfiguration
+    /// The CNN and its projection to D.
     public let featureEncoder: SpeechFeatureEncoder
     /// wav2vec 2.0 / data2vec `mask_emb`: uniform [0, 1) at initialization.
     public let maskEmbedding: Tensor
+    /// The convolutional positional encoder.
     public let positions: ConvolutionalPositions
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A freshly initialized front end.
     public init(_ configuration: SpeechFrontEndConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
         self.configuration = c
@@ -52,7 +61,9 @@ public final class SpeechFrontEnd: Data2VecFrontEnd {
                                            groups: c.positionGroups, using: &rng)
     }
 
+    /// This module's own parameters, by name (its children's are listed by `submodules`).
     public var ownParameters: [(name: String, tensor: Tensor)] { [("maskEmbedding", maskEmbedding)] }
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("featureEncoder", featureEncoder), ("positions", positions)] }
 
     /// Frames per clip of the batch: the CNN's output-length formula applied to each clip's length.

@@ -7,10 +7,14 @@ import NN
 
 /// The pretrained part: the speech front end and the encoder. Checkpoints hold exactly this.
 public final class SpeechBackbone: Module {
+    /// The CNN, mask embedding and positions.
     public let frontEnd: SpeechFrontEnd
+    /// The Transformer.
     public let encoder: TransformerEncoder
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A backbone of these parts.
     public init(frontEnd: SpeechFrontEnd, encoder: TransformerEncoder) {
         self.frontEnd = frontEnd
         self.encoder = encoder
@@ -21,6 +25,7 @@ public final class SpeechBackbone: Module {
         self.init(frontEnd: SpeechFrontEnd(frontEnd, using: &rng), encoder: TransformerEncoder(encoder, using: &rng))
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("frontEnd", frontEnd), ("encoder", encoder)] }
 
     /// The encoder's output [B, T, D] for a batch, and the frames per clip.
@@ -55,10 +60,13 @@ public func meanOverValidFrames(_ x: Tensor, lengths: [Int]) -> Tensor {
 
 /// A CTC recognizer: a backbone, dropout, and Linear(D, symbols) at every frame.
 public final class SpeechRecognizer: Module {
+    /// The encoder (pretrained or not).
     public let backbone: SpeechBackbone
     /// wav2vec 2.0's `final_dropout` before the output layer.
     public let dropout: Dropout
+    /// Linear(D, symbols) at every frame.
     public let head: Linear
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
     /// - Parameter symbols: the blank (0) and the labels: 11 for digits.
@@ -68,6 +76,7 @@ public final class SpeechRecognizer: Module {
         head = Linear(backbone.encoder.configuration.dimension, symbols, initializer: .xavierUniform, using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("backbone", backbone), ("dropout", dropout), ("head", head)] }
 
     /// Logits [B, T, symbols] and the valid frames per clip.

@@ -16,6 +16,7 @@ import NN
 
 /// Token ids of a batch, each row padded with `BytePairEncoding.padding` to the longest row.
 public struct TextBatch: Sendable {
+    /// B rows of T ids (padded).
     public var tokens: [[Int]]
     /// Each row's length before padding.
     public var lengths: [Int]
@@ -46,16 +47,20 @@ public enum TextMasking: Sendable, Equatable {
 
 /// The sizes and the masking of the text front end.
 public struct TextFrontEndConfiguration: Sendable, Equatable {
+    /// V, <mask> (the last id) included.
     public var vocabularySize: Int
+    /// D.
     public var dimension: Int
     /// The longest sequence the learned positions cover (`max_source_positions`).
     public var maxPositions = 512
+    /// How the student's text is corrupted.
     public var masking = TextMasking.bert(selection: 0.15)
     /// fairseq `dropout` after the embedding LayerNorm.
     public var dropout: Float = 0.1
     /// BERT's initialization N(0, 0.02) (`init_bert_params`).
     public var initializer = Initializer.normal(std: 0.02)
 
+    /// The defaults for a vocabulary and a width.
     public init(vocabularySize: Int, dimension: Int) {
         self.vocabularySize = vocabularySize
         self.dimension = dimension
@@ -64,16 +69,23 @@ public struct TextFrontEndConfiguration: Sendable, Equatable {
 
 /// Token ids -> the student's and the teacher's encoder inputs [B, T, D].
 public final class TextFrontEnd: Data2VecFrontEnd {
+    /// What one batch of this modality is.
     public typealias Batch = TextBatch
 
+    /// The sizes, masking and dropout.
     public let configuration: TextFrontEndConfiguration
+    /// E [V, D]; the padding row starts at 0.
     public let tokens: Embedding
+    /// P [maxPositions + 2, D]; the padding row starts at 0.
     public let positions: Embedding
     /// fairseq `layernorm_embedding`.
     public let embeddingNorm: LayerNorm
+    /// Dropout after the embedding LayerNorm.
     public let dropout: Dropout
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A freshly initialized front end.
     public init(_ configuration: TextFrontEndConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
         self.configuration = c
@@ -86,6 +98,7 @@ public final class TextFrontEnd: Data2VecFrontEnd {
         dropout = Dropout(c.dropout, using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         [("tokens", tokens), ("positions", positions), ("embeddingNorm", embeddingNorm), ("dropout", dropout)]
     }

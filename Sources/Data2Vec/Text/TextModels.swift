@@ -7,10 +7,14 @@ import Optim
 
 /// The pretrained part: the text front end and the encoder. Checkpoints hold exactly this.
 public final class TextBackbone: Module {
+    /// Embeddings, positions, their LayerNorm.
     public let frontEnd: TextFrontEnd
+    /// The Transformer.
     public let encoder: TransformerEncoder
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A backbone of these parts.
     public init(frontEnd: TextFrontEnd, encoder: TransformerEncoder) {
         self.frontEnd = frontEnd
         self.encoder = encoder
@@ -21,6 +25,7 @@ public final class TextBackbone: Module {
         self.init(frontEnd: TextFrontEnd(frontEnd, using: &rng), encoder: TransformerEncoder(encoder, using: &rng))
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("frontEnd", frontEnd), ("encoder", encoder)] }
 
     /// The encoder's output [B, T, D] for the unmasked batch.
@@ -39,13 +44,18 @@ public final class TextBackbone: Module {
 /// RoBERTa's masked-LM head: Linear(D, D), GELU, LayerNorm, then scores over the vocabulary with the token
 /// embedding itself as the output weights (tied) plus a bias. x [N, D] -> logits [N, V].
 public final class LanguageModelHead: Module {
+    /// Linear(D, D) before the GELU.
     public let dense: Linear
+    /// LayerNorm after the GELU.
     public let norm: LayerNorm
     /// The token embedding [V, D], shared with the front end (not listed again as a parameter).
     public let embedding: Tensor
+    /// One bias per token [V].
     public let bias: Tensor
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A head whose output weights are `embedding` [V, D].
     public init(embedding: Tensor, using rng: inout RandomGenerator) {
         let (v, d) = (embedding.shape[0], embedding.shape[1])
         dense = Linear(d, d, initializer: .normal(std: 0.02), using: &rng)
@@ -54,9 +64,12 @@ public final class LanguageModelHead: Module {
         bias = Tensor.zeros([v], requiresGradient: true)
     }
 
+    /// This module's own parameters, by name (its children's are listed by `submodules`).
     public var ownParameters: [(name: String, tensor: Tensor)] { [("bias", bias)] }
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("dense", dense), ("norm", norm)] }
 
+    /// x [N, D] -> logits [N, V].
     public func callAsFunction(_ x: Tensor) -> Tensor { Tensor.linear(norm(dense(x).gelu()), weight: embedding, bias: bias) }
 }
 
@@ -64,20 +77,29 @@ public final class LanguageModelHead: Module {
 public struct LanguageModelMetrics: Sendable {
     /// Cross-entropy at the chosen positions, and the fraction of them predicted right.
     public var loss: Float
+    /// The fraction of chosen positions predicted right.
     public var accuracy: Float
+    /// The learning rate of the step.
     public var learningRate: Float
 }
 
 /// Pretrains a backbone as a masked language model (BERT, RoBERTa): predict the original token at the
 /// positions BERT masking chose (the <mask>, random and unchanged ones alike, as RoBERTa does).
 public final class MaskedLanguageModelTrainer {
+    /// The encoder being pretrained.
     public let backbone: TextBackbone
+    /// The tied output layer.
     public let head: LanguageModelHead
+    /// The optimizer's settings.
     public let optimization: AdamWConfiguration
+    /// AdamW over the backbone and the head.
     public let optimizer: AdamW
+    /// The learning rate per step.
     public let schedule: any LearningRateSchedule
+    /// Steps taken.
     public private(set) var stepCount = 0
 
+    /// A trainer for `totalSteps` steps.
     public init(backbone: TextBackbone, optimization: AdamWConfiguration, totalSteps: Int, using rng: inout RandomGenerator) {
         self.backbone = backbone
         head = LanguageModelHead(embedding: backbone.frontEnd.tokens.weight, using: &rng)
@@ -103,6 +125,7 @@ public final class MaskedLanguageModelTrainer {
         return (Loss.crossEntropy(logits: logits, labels: targets), rows.count, correct)
     }
 
+    /// One update on `batch`; returns the loss and accuracy at the chosen positions.
     public func step(_ batch: TextBatch, using rng: inout RandomGenerator) -> LanguageModelMetrics {
         backbone.train()
         head.train()
@@ -118,12 +141,18 @@ public final class MaskedLanguageModelTrainer {
 /// RoBERTa's sentence classifier: the encoder's output at <s> -> dropout -> Linear(D, D) -> tanh -> dropout
 /// -> Linear(D, classes). A batch of sentences -> logits [B, classes].
 public final class SentenceClassifier: Module {
+    /// The encoder (pretrained or not).
     public let backbone: TextBackbone
+    /// Dropout before each Linear layer.
     public let dropout: Dropout
+    /// Linear(D, D) before the tanh.
     public let dense: Linear
+    /// Linear(D, classes).
     public let output: Linear
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A classifier with a fresh head.
     public init(backbone: TextBackbone, classCount: Int, dropout: Float = 0.1, using rng: inout RandomGenerator) {
         let d = backbone.encoder.configuration.dimension
         self.backbone = backbone
@@ -132,10 +161,12 @@ public final class SentenceClassifier: Module {
         output = Linear(d, classCount, initializer: .normal(std: 0.02), using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] {
         [("backbone", backbone), ("dropout", dropout), ("dense", dense), ("output", output)]
     }
 
+    /// Sentences -> logits [B, classes].
     public func callAsFunction(_ batch: TextBatch) -> Tensor {
         let first = backbone.sentenceFeatures(batch, first: true)
         return output(dropout(dense(dropout(first)).tanh()))

@@ -6,10 +6,14 @@ import NN
 
 /// The pretrained part: the patch front end and the encoder. Checkpoints hold exactly this.
 public final class VisionBackbone: Module {
+    /// Patches, mask vector, positions.
     public let frontEnd: ImagePatchFrontEnd
+    /// The Transformer.
     public let encoder: TransformerEncoder
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A backbone of these parts.
     public init(frontEnd: ImagePatchFrontEnd, encoder: TransformerEncoder) {
         self.frontEnd = frontEnd
         self.encoder = encoder
@@ -20,6 +24,7 @@ public final class VisionBackbone: Module {
         self.init(frontEnd: ImagePatchFrontEnd(frontEnd, using: &rng), encoder: TransformerEncoder(encoder, using: &rng))
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("frontEnd", frontEnd), ("encoder", encoder)] }
 
     /// images [B, 28, 28] -> the encoder's output for every patch, [B, 49, D], and every block's outputs.
@@ -37,11 +42,16 @@ public final class VisionBackbone: Module {
 /// BEiT's image classifier: a backbone, mean pooling, `fc_norm` (LayerNorm) and a Linear head.
 /// images [B, 28, 28] -> logits [B, classes].
 public final class ImageClassifier: Module {
+    /// The encoder (pretrained or not).
     public let backbone: VisionBackbone
+    /// BEiT's `fc_norm`.
     public let norm: LayerNorm
+    /// Linear(D, classes).
     public let head: Linear
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A classifier with a fresh head.
     public init(backbone: VisionBackbone, classCount: Int, using rng: inout RandomGenerator) {
         let d = backbone.encoder.configuration.dimension
         self.backbone = backbone
@@ -49,7 +59,9 @@ public final class ImageClassifier: Module {
         head = Linear(d, classCount, initializer: .truncatedNormal(std: 0.02), using: &rng)
     }
 
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("backbone", backbone), ("norm", norm), ("head", head)] }
 
+    /// images [B, 28, 28] -> logits [B, classes].
     public func callAsFunction(_ images: Tensor) -> Tensor { head(norm(backbone.pooledFeatures(images))) }
 }

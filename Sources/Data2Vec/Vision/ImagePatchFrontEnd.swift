@@ -12,6 +12,7 @@ import NN
 public struct ImagePatchConfiguration: Sendable, Equatable {
     /// Images are `imageSize` x `imageSize` pixels, cut into `patchSize` x `patchSize` patches.
     public var imageSize = 28
+    /// Pixels per patch side.
     public var patchSize = 4
     /// D, the encoder's width.
     public var dimension: Int
@@ -22,6 +23,7 @@ public struct ImagePatchConfiguration: Sendable, Equatable {
     /// How the patch embedding and the mask vector start (data2vec vision: N(0, 0.02^2) cut at +-0.02).
     public var initializer: Initializer = .beitTruncatedNormal
 
+    /// The defaults of chapter 05 for a width of `dimension`.
     public init(dimension: Int) { self.dimension = dimension }
 
     /// Patches per side: imageSize / patchSize.
@@ -30,8 +32,10 @@ public struct ImagePatchConfiguration: Sendable, Equatable {
 
 /// Images [B, 28, 28] -> patch sequences [B, 49, D] with positions; the student's masked view and the teacher's whole view.
 public final class ImagePatchFrontEnd: Data2VecFrontEnd {
+    /// What one batch of this modality is.
     public typealias Batch = Tensor  // images [B, H, W]
 
+    /// The sizes, masking and initialization.
     public let configuration: ImagePatchConfiguration
     /// Linear(p * p, D): one embedding per patch.
     public let embedding: Linear
@@ -39,9 +43,12 @@ public final class ImagePatchFrontEnd: Data2VecFrontEnd {
     public let maskEmbedding: Tensor
     /// Fixed, not learned: [grid * grid, D].
     public let positions: Tensor
+    /// BEiT block masking of the patch grid.
     public let masking: BlockMasking
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
     public var isTraining = true
 
+    /// A freshly initialized front end.
     public init(_ configuration: ImagePatchConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
         require(c.imageSize % c.patchSize == 0, "ImagePatchFrontEnd: image size \(c.imageSize) is not a multiple of the patch size \(c.patchSize)")
@@ -52,7 +59,9 @@ public final class ImagePatchFrontEnd: Data2VecFrontEnd {
         masking = BlockMasking(rows: c.grid, columns: c.grid, targetCount: c.maskedPatches, minimumBlock: c.minimumBlock)
     }
 
+    /// This module's own parameters, by name (its children's are listed by `submodules`).
     public var ownParameters: [(name: String, tensor: Tensor)] { [("maskEmbedding", maskEmbedding)] }
+    /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("embedding", embedding)] }
 
     /// Patch embeddings [B, 49, D], before positions.
