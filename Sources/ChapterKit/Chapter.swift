@@ -37,6 +37,15 @@ public final class Chapter {
         print("OpenBLAS kernels: \(KernelChoice.report)")
         print(rule)
         try requireWritableFolder(options.figuresDirectory, flag: "--figures-dir")
+        Interrupts.installHandlers()
+        Interrupts.watch(options.figuresDirectory)
+    }
+
+    /// Checks that `folder` can be written (see `requireWritableFolder`) and cleans it of temporary files
+    /// when the run is interrupted.
+    public func requireOutputFolder(_ folder: URL, flag: String) throws {
+        try requireWritableFolder(folder, flag: flag)
+        Interrupts.watch(folder)
     }
 
     /// Whether this is a `--quick` run.

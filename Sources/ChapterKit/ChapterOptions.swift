@@ -9,7 +9,8 @@ public struct ChapterOptions: ParsableArguments {
     public var quick = false
 
     /// `--seed`: seeds every random choice.
-    @Option(help: "Seed for every random choice (initialization, data order, masks).")
+    // `.unconditional`: "--seed -1" is read as a value (and refused as not a UInt64), not as a missing one.
+    @Option(parsing: .unconditional, help: "Seed for every random choice (initialization, data order, masks): 0 to 18446744073709551615.")
     public var seed: UInt64 = 0
 
     /// `--data-dir`: the folder holding vision/, speech/ and text/.

@@ -46,7 +46,7 @@ extension Chapter {
             guard exists else { throw ChapterError("\(flag) \(url.path): no such file; run once without --reuse-checkpoint to create it") }
             guard FileManager.default.isReadableFile(atPath: url.path) else { throw ChapterError("\(flag) \(url.path): the file cannot be read") }
         } else {
-            try requireWritableFolder(url.deletingLastPathComponent(), flag: flag)
+            try requireOutputFolder(url.deletingLastPathComponent(), flag: flag)
         }
     }
 }

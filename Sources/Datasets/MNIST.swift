@@ -22,16 +22,22 @@ public struct MNIST: Sendable {
     /// Reads `<directory>/vision/mnist_<split>_{images,labels}.npy`.
     public init(directory: URL, split: Split) throws {
         let folder = directory.appendingPathComponent("vision")
-        let images = try NPY.read(folder.appendingPathComponent("mnist_\(split.rawValue)_images.npy"))
-        let labels = try NPY.read(folder.appendingPathComponent("mnist_\(split.rawValue)_labels.npy"))
+        let imagesURL = folder.appendingPathComponent("mnist_\(split.rawValue)_images.npy")
+        let labelsURL = folder.appendingPathComponent("mnist_\(split.rawValue)_labels.npy")
+        let images = try NPY.read(imagesURL), labels = try NPY.read(labelsURL)
         guard images.dtype == .uint8, images.shape.count == 3, images.shape[1] == 28, images.shape[2] == 28 else {
-            throw NPYError.wrongDType(path: "mnist_\(split.rawValue)_images.npy", expected: "uint8 images of shape [N, 28, 28]",
-                                      found: "\(images.dtype.rawValue) \(images.shape)")
+            throw NPYError.wrongDType(path: imagesURL.path, expected: "uint8 images of shape [N, 28, 28]",
+                                      found: "\(images.dtype.rawValue) with shape \(images.shape)")
         }
-        let values = try labels.integers()
-        guard values.count == images.shape[0], values.allSatisfy({ (0...9).contains($0) }) else {
-            throw NPYError.wrongDType(path: "mnist_\(split.rawValue)_labels.npy", expected: "\(images.shape[0]) labels in 0...9",
-                                      found: "\(values.count) values from \(values.min() ?? 0) to \(values.max() ?? 0)")
+        guard images.shape[0] > 0 else {
+            throw NPYError.unexpectedContent(path: imagesURL.path, expected: "at least one image", found: "none")
+        }
+        let values = try labels.integers(path: labelsURL.path)
+        guard values.count == images.shape[0] else {
+            throw NPYError.unexpectedContent(path: labelsURL.path, expected: "one label per image (\(images.shape[0]))", found: "\(values.count) labels")
+        }
+        if let bad = values.first(where: { !(0...9).contains($0) }) {
+            throw NPYError.unexpectedContent(path: labelsURL.path, expected: "digits 0...9", found: "the label \(bad)")
         }
         self.labels = values
         // A plain loop over the raw bytes (`Data.map` pays an exclusivity check per byte: 0.5 s here).
@@ -59,18 +65,5 @@ public struct MNIST: Sendable {
         values.reserveCapacity(indices.count * 784)
         for i in indices { values += pixels[(784 * i)..<(784 * (i + 1))] }
         return (Tensor(shape: [indices.count, 28, 28], values), indices.map { labels[$0] })
-    }
-
-    /// The first `count` images of each class in turn (a class-balanced subset), after shuffling with `rng`.
-    public func balancedSubset(_ count: Int, using rng: inout RandomGenerator) -> [Int] {
-        var byClass = [[Int]](repeating: [], count: 10)
-        for i in rng.permutation(self.count) { byClass[labels[i]].append(i) }
-        var chosen: [Int] = []
-        var round = 0
-        while chosen.count < count {
-            for c in 0..<10 where chosen.count < count && round < byClass[c].count { chosen.append(byClass[c][round]) }
-            round += 1
-        }
-        return chosen
     }
 }

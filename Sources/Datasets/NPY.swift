@@ -32,11 +32,11 @@ public struct NPYArray: Equatable, Sendable {
     public let bytes: Data
 
     /// The number of elements.
-    public var count: Int { shape.reduce(1, *) }
+    public var count: Int { checkedProduct(shape) ?? 0 }
 
     /// An array from raw little-endian bytes.
     public init(shape: [Int], dtype: DType, bytes: Data) {
-        require(bytes.count == shape.reduce(1, *) * dtype.byteCount, "NPYArray: \(bytes.count) bytes do not hold \(shape) of \(dtype)")
+        require(checkedProduct(shape + [dtype.byteCount]) == bytes.count, "NPYArray: \(bytes.count) bytes do not hold \(shape) of \(dtype)")
         self.shape = shape
         self.dtype = dtype
         self.bytes = bytes
@@ -75,8 +75,9 @@ public struct NPYArray: Equatable, Sendable {
     }
 
     /// The elements as integers. For f4 it stops with a message: converting floats to labels silently is a bug.
-    public func integers() throws(NPYError) -> [Int] {
-        if dtype == .float32 { throw NPYError.wrongDType(path: nil, expected: "an integer dtype (u1, i2, i8)", found: "f4") }
+    /// - Parameter path: names the file in that message.
+    public func integers(path: String? = nil) throws(NPYError) -> [Int] {
+        if dtype == .float32 { throw NPYError.wrongDType(path: path, expected: "an integer dtype (u1, i2, i8)", found: "f4") }
         return bytes.withUnsafeBytes { raw in
             switch dtype {
             case .uint8: raw.map { Int($0) }
@@ -97,6 +98,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
     case fortranOrder(path: String)
     case truncated(path: String, expectedBytes: Int, foundBytes: Int)
     case wrongDType(path: String?, expected: String, found: String)
+    case unexpectedContent(path: String, expected: String, found: String)
     case writeFailed(path: String, reason: String)
 
     /// What is wrong with which file, and how to fix it.
@@ -118,6 +120,8 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
             "\(path): truncated: the header promises \(expected) bytes of data but the file has \(found). The file is damaged or was not fully written; copy it again."
         case .wrongDType(let path, let expected, let found):
             "\(path ?? "array"): expected \(expected), found dtype \(found)."
+        case .unexpectedContent(let path, let expected, let found):
+            "\(path): expected \(expected), found \(found)."
         case .writeFailed(let path, let reason):
             "\(path): could not write: \(reason)."
         }
@@ -130,7 +134,9 @@ public enum NPY {
 
     /// Reads a .npy file.
     public static func read(_ url: URL) throws(NPYError) -> NPYArray {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw .missingFile(path: url.path) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw .missingFile(path: url.path) }
+        guard !isDirectory.boolValue else { throw .malformedHeader(path: url.path, reason: "this is a folder, not a .npy file") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw .malformedHeader(path: url.path, reason: "cannot read the file (\(error.localizedDescription))") }
         return try decode(data, path: url.path)
@@ -160,7 +166,10 @@ public enum NPY {
         case "<f4": dtype = .float32
         default: throw .unsupportedDType(path: path, descr: descr)
         }
-        let expected = shape.reduce(1, *) * dtype.byteCount
+        // The byte count, checked for overflow: a crafted header can claim a shape of 2^62 x 2^62.
+        guard let expected = checkedProduct(shape + [dtype.byteCount]), expected <= Int(Int32.max) * 16 else {
+            throw .malformedHeader(path: path, reason: "the shape \(shape) is too large to be real")
+        }
         let found = data.count - 10 - headerLength
         guard found >= expected else { throw .truncated(path: path, expectedBytes: expected, foundBytes: found) }
         let body = data[(start + 10 + headerLength)..<(start + 10 + headerLength + expected)]
@@ -234,4 +243,16 @@ public enum AtomicFile {
             throw error
         }
     }
+}
+
+/// The product of `factors`, or nil when it overflows Int (or a factor is negative).
+func checkedProduct(_ factors: [Int]) -> Int? {
+    var product = 1
+    for factor in factors {
+        guard factor >= 0 else { return nil }
+        let (result, overflow) = product.multipliedReportingOverflow(by: factor)
+        if overflow { return nil }
+        product = result
+    }
+    return product
 }

@@ -56,10 +56,10 @@ public struct SpokenDigits: Sendable {
         guard audio.dtype == .int16, audio.shape.count == 1 else {
             throw SpeechDataError.inconsistent(path: path("fsdd_train_audio.npy").path, reason: "expected int16 samples of shape [S], found \(audio.dtype.rawValue) \(audio.shape)")
         }
-        let offsets = try NPY.read(path("fsdd_train_offsets.npy")).integers()
-        let labels = try NPY.read(path("fsdd_train_labels.npy")).integers()
-        let speakers = try NPY.read(path("fsdd_train_speakers.npy")).integers()
-        let takes = try NPY.read(path("fsdd_train_takes.npy")).integers()
+        let offsets = try NPY.read(path("fsdd_train_offsets.npy")).integers(path: path("fsdd_train_offsets.npy").path)
+        let labels = try NPY.read(path("fsdd_train_labels.npy")).integers(path: path("fsdd_train_labels.npy").path)
+        let speakers = try NPY.read(path("fsdd_train_speakers.npy")).integers(path: path("fsdd_train_speakers.npy").path)
+        let takes = try NPY.read(path("fsdd_train_takes.npy")).integers(path: path("fsdd_train_takes.npy").path)
         let n = labels.count
         let offsetsPath = path("fsdd_train_offsets.npy").path
         guard offsets.count == n + 1, speakers.count == n, takes.count == n else {

@@ -18,7 +18,9 @@ public enum TextDataError: Error, CustomStringConvertible, Equatable {
 
 /// Reads a UTF-8 text file; a clear error when it is missing or not UTF-8.
 public func readText(_ url: URL) throws(TextDataError) -> String {
-    guard FileManager.default.fileExists(atPath: url.path) else { throw .unreadable(path: url.path, reason: "no such file") }
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw .unreadable(path: url.path, reason: "no such file") }
+    guard !isDirectory.boolValue else { throw .unreadable(path: url.path, reason: "this is a folder, not a file") }
     guard let data = try? Data(contentsOf: url) else { throw .unreadable(path: url.path, reason: "it could not be opened") }
     guard let text = String(data: data, encoding: .utf8) else { throw .unreadable(path: url.path, reason: "it is not UTF-8 text") }
     return text

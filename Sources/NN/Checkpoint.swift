@@ -11,6 +11,8 @@ import Foundation
 /// Why a checkpoint cannot be read, written or loaded into a model.
 public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
+    case unwritable(path: String, reason: String)
+    case nonFinite(path: String, name: String)
     case truncated(path: String, reason: String)
     case badHeader(path: String, reason: String)
     case missingTensor(path: String, name: String)
@@ -21,10 +23,12 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "\(path): cannot read the checkpoint: \(reason)"
+        case .unwritable(let path, let reason): "\(path): cannot write the checkpoint: \(reason). Check the folder exists and can be written (--checkpoint)."
+        case .nonFinite(let path, let name): "\(path): tensor '\(name)' holds NaN or infinite values; the run that saved it diverged. Train again."
         case .truncated(let path, let reason): "\(path): truncated checkpoint (\(reason)); it was not fully written or was cut. Train again or copy it again."
         case .badHeader(let path, let reason): "\(path): not a valid safetensors header: \(reason)"
         case .missingTensor(let path, let name): "\(path): has no tensor '\(name)' that the model needs. Was it saved from a different model or config?"
-        case .shapeMismatch(let path, let name, let expected, let found): "\(path): tensor '\(name)' has shape \(found) but the model expects \(expected). Check the model size flags."
+        case .shapeMismatch(let path, let name, let expected, let found): "\(path): tensor '\(name)' has shape \(found) but the model expects \(expected). It was saved from a model of other sizes; pretrain again or give another --checkpoint."
         case .unexpectedTensors(let path, let names): "\(path): tensors the model does not have: \(names.prefix(5).joined(separator: ", "))\(names.count > 5 ? ", ..." : "")"
         }
     }
@@ -53,26 +57,37 @@ public enum Checkpoint {
         return data
     }
 
-    /// Writes a checkpoint atomically (temporary file, then rename).
-    public static func save(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
-        let data = try encode(tensors, metadata: metadata)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-        try data.write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
+    /// Writes a checkpoint atomically: to a temporary file named after this process, then renamed into place,
+    /// so a reader never sees a half-written file and two runs never rename each other's.
+    public static func save(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws(CheckpointError) {
+        let data: Data
+        do { data = try encode(tensors, metadata: metadata) } catch { throw .unwritable(path: url.path, reason: "\(error)") }
+        let folder = url.deletingLastPathComponent()
+        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+            throw .unwritable(path: url.path, reason: "cannot create the folder \(folder.path)")
+        }
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        do { try data.write(to: temporary) } catch {
             try? FileManager.default.removeItem(at: temporary)
-            throw CheckpointError.unreadable(path: url.path, reason: "cannot rename the temporary file into place")
+            throw .unwritable(path: url.path, reason: "writing \(temporary.lastPathComponent) failed (\(String(cString: strerror(errno))))")
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw .unwritable(path: url.path, reason: "cannot rename the temporary file into place (\(reason))")
         }
     }
 
     /// Saves every parameter of a module under its dotted name.
-    public static func save(_ module: any Module, metadata: [String: String] = [:], to url: URL) throws {
+    public static func save(_ module: any Module, metadata: [String: String] = [:], to url: URL) throws(CheckpointError) {
         try save(module.namedParameters, metadata: metadata, to: url)
     }
 
     /// Reads every tensor of a checkpoint, and its metadata.
     public static func load(_ url: URL) throws(CheckpointError) -> (tensors: [String: Tensor], metadata: [String: String]) {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw .unreadable(path: url.path, reason: "no such file") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { throw .unreadable(path: url.path, reason: "no such file") }
+        guard !isDirectory.boolValue else { throw .unreadable(path: url.path, reason: "this is a folder, not a file") }
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw .unreadable(path: url.path, reason: error.localizedDescription) }
         return try decode(data, path: url.path)
@@ -82,20 +97,23 @@ public enum Checkpoint {
     public static func decode(_ data: Data, path: String = "checkpoint") throws(CheckpointError) -> (tensors: [String: Tensor], metadata: [String: String]) {
         guard data.count >= 8 else { throw .truncated(path: path, reason: "\(data.count) bytes, shorter than the 8-byte header length") }
         let bytes = [UInt8](data)
-        let headerLength = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
-        guard headerLength <= data.count - 8 else {
-            throw .truncated(path: path, reason: "the header claims \(headerLength) bytes but only \(data.count - 8) follow")
+        // As UInt64 first: a length with the top bit set would be a negative Int.
+        let claimed = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << (8 * UInt64($1)) }
+        guard claimed <= UInt64(data.count - 8) else {
+            throw .truncated(path: path, reason: "the header claims \(claimed) bytes but only \(data.count - 8) follow")
         }
+        let headerLength = Int(claimed)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])),
               let header = object as? [String: Any] else {
             throw .badHeader(path: path, reason: "the header is not a JSON object")
         }
-        let body = 8 + headerLength
-        var tensors: [String: Tensor] = [:]
+        let body = 8 + headerLength, bodyLength = data.count - body
+        var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
         var metadata: [String: String] = [:]
         for (name, value) in header {
             if name == "__metadata__" {
-                metadata = value as? [String: String] ?? [:]
+                guard let strings = value as? [String: String] else { throw .badHeader(path: path, reason: "__metadata__ is not a map of strings") }
+                metadata = strings
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
@@ -103,17 +121,39 @@ public enum Checkpoint {
                 throw .badHeader(path: path, reason: "entry '\(name)' lacks dtype, shape or data_offsets")
             }
             guard dtype == "F32" else { throw .badHeader(path: path, reason: "tensor '\(name)' has dtype \(dtype); only F32 is supported") }
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[1] - offsets[0] == 4 * shape.reduce(1, *), offsets[0] >= 0 else {
+            var elements = 1
+            for size in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: size)
+                guard size >= 0, !overflow, product <= bodyLength else {
+                    throw .badHeader(path: path, reason: "tensor '\(name)': shape \(shape) does not fit in the file")
+                }
+                elements = product
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, end >= begin, end - begin == 4 * elements else {
                 throw .badHeader(path: path, reason: "tensor '\(name)': offsets \(offsets) do not hold shape \(shape) of F32")
             }
-            guard body + offsets[1] <= data.count else {
-                throw .truncated(path: path, reason: "tensor '\(name)' ends at byte \(body + offsets[1]) of \(data.count)")
+            guard end <= bodyLength else {
+                throw .truncated(path: path, reason: "tensor '\(name)' ends at byte \(body + end) of \(data.count)")
             }
-            let values = (0..<shape.reduce(1, *)).map { i -> Float in
-                let at = body + offsets[0] + 4 * i
-                return Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+            entries.append((name, shape, begin, end))
+        }
+        // safetensors lays the tensors end to end: no overlaps, no gaps.
+        var position = 0
+        for entry in entries.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
+            guard entry.begin == position else {
+                throw .badHeader(path: path, reason: "tensor '\(entry.name)' starts at \(entry.begin), not at \(position): data_offsets overlap or leave a gap")
             }
-            tensors[name] = Tensor(shape: shape, values)
+            position = entry.end
+        }
+        var tensors: [String: Tensor] = [:]
+        for (name, shape, begin, end) in entries {
+            let storage = TensorStorage(uninitializedCount: (end - begin) / 4)
+            for i in 0..<storage.count {
+                let at = body + begin + 4 * i
+                storage.pointer[i] = Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24)
+            }
+            tensors[name] = Tensor(shape: shape, storage: storage)
         }
         return (tensors, metadata)
     }
@@ -131,6 +171,7 @@ public enum Checkpoint {
         }
         let extra = Set(tensors.keys).subtracting(named.map(\.name)).sorted()
         if strict && !extra.isEmpty { throw .unexpectedTensors(path: url.path, names: extra) }
+        for (name, _) in named where !tensors[name]!.scalars.allSatisfy({ $0.isFinite }) { throw .nonFinite(path: url.path, name: name) }
         for (name, parameter) in named { parameter.storage.pointer.update(from: tensors[name]!.storage.pointer, count: parameter.count) }
     }
 }

@@ -44,14 +44,6 @@ struct MNISTTests {
         #expect(images.shape == [2, 28, 28] && labels == [train.labels[0], train.labels[5]])
     }
 
-    @Test func balancedSubsetHasEqualClasses() throws {
-        let train = try MNIST(directory: dataFolder, split: .train)
-        var rng = RandomGenerator(seed: 0)
-        let subset = train.balancedSubset(100, using: &rng)
-        #expect(Set(subset).count == 100)
-        for digit in 0...9 { #expect(subset.filter { train.labels[$0] == digit }.count == 10) }
-    }
-
     @Test func missingFolderSaysWhatToDo() {
         #expect(throws: NPYError.self) { try MNIST(directory: URL(fileURLWithPath: "/nonexistent"), split: .test) }
         do { _ = try MNIST(directory: URL(fileURLWithPath: "/nonexistent"), split: .test) } catch {

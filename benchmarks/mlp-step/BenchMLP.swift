@@ -13,7 +13,7 @@ struct BenchMLP: ParsableCommand {
 
     func validate() throws {
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
-        guard threads.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--threads must be positive, got \(threads)") }
+        guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
 
     func run() throws {

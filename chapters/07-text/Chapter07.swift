@@ -111,7 +111,7 @@ struct Chapter07: ParsableCommand {
         let config = makeConfig()
         chapter.printConfiguration(config)
         let folder = URL(fileURLWithPath: config.checkpointFolder)
-        try requireWritableFolder(folder, flag: "the checkpoint folder")
+        try chapter.requireOutputFolder(folder, flag: "the checkpoint folder")
         let text = try tokenizerSection(chapter, config, folder: folder)                     // section 1
         let pretrained = try pretrainingSections(chapter, config, text: text, folder: folder)  // sections 2-3
         neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 4

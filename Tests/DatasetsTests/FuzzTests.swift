@@ -1,0 +1,105 @@
+// Fuzzing the readers: seeded random damage to valid files (byte flips, truncations, edited headers, huge
+// and negative numbers). Every case must end in a thrown error or a valid value, never a crash or a hang.
+import Autograd
+@testable import Datasets
+import Foundation
+import Testing
+
+/// Damages `data` in one of several ways, chosen by `rng`.
+func mutate(_ data: Data, using rng: inout RandomGenerator) -> Data {
+    var bytes = [UInt8](data)
+    guard !bytes.isEmpty else { return Data([UInt8(rng.int(below: 256))]) }
+    switch rng.int(below: 6) {
+    case 0:  // flip a few bytes anywhere
+        for _ in 0..<(1 + rng.int(below: 4)) { bytes[rng.int(below: bytes.count)] ^= UInt8(1 + rng.int(below: 255)) }
+    case 1:  // cut the file short
+        bytes = Array(bytes.prefix(rng.int(below: bytes.count)))
+    case 2:  // damage the first 200 bytes (headers live there)
+        for _ in 0..<(1 + rng.int(below: 3)) { bytes[rng.int(below: min(200, bytes.count))] = UInt8(rng.int(below: 256)) }
+    case 3:  // replace a run of digits with a huge or negative number
+        let text = String(decoding: bytes.prefix(300), as: UTF8.self)
+        let numbers = ["-1", "-9223372036854775808", "9223372036854775807", "18446744073709551615", "4294967296", "0", "99999999999999999999"]
+        if let range = text.range(of: "[0-9]+", options: .regularExpression, range: text.index(text.startIndex, offsetBy: rng.int(below: max(1, text.count / 2)))..<text.endIndex) {
+            let replaced = text.replacingCharacters(in: range, with: numbers[rng.int(below: numbers.count)])
+            bytes = Array(replaced.utf8) + bytes.dropFirst(min(300, bytes.count))
+        } else { bytes[0] ^= 0xFF }
+    case 4:  // insert random bytes
+        let at = rng.int(below: bytes.count)
+        bytes.insert(contentsOf: (0..<(1 + rng.int(below: 8))).map { _ in UInt8(rng.int(below: 256)) }, at: at)
+    default:  // remove a run
+        let start = rng.int(below: bytes.count), length = min(bytes.count - start, 1 + rng.int(below: 16))
+        bytes.removeSubrange(start..<(start + length))
+    }
+    return Data(bytes)
+}
+
+@Suite("Fuzzed readers")
+struct FuzzTests {
+    @Test func npyReaderSurvivesDamage() {
+        let valid = [NPY.encode(NPYArray(shape: [3, 4], floats: (0..<12).map(Float.init))),
+                     NPY.encode(NPYArray(shape: [5], int64: [0, 3, 7, 9, 12])),
+                     NPY.encode(NPYArray(shape: [2, 2, 2], uint8: [1, 2, 3, 4, 5, 6, 7, 8]))]
+        var rng = RandomGenerator(seed: 1)
+        var (errors, values) = (0, 0)
+        for trial in 0..<3000 {
+            let data = mutate(valid[trial % valid.count], using: &rng)
+            do {
+                let array = try NPY.decode(data)
+                #expect(array.bytes.count == array.count * array.dtype.byteCount)
+                if array.dtype != .float32 { _ = try array.integers() }
+                values += 1
+            } catch { errors += 1 }
+        }
+        #expect(errors > 1000 && errors + values == 3000)
+    }
+
+    @Test func speechLoaderSurvivesDamagedOffsets() throws {
+        // A small speech folder: 6 clips of 200 samples, 2 speakers.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-speech-\(getpid())")
+        let speech = folder.appendingPathComponent("speech")
+        try FileManager.default.createDirectory(at: speech, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rng = RandomGenerator(seed: 2)
+        try NPY.write(NPYArray(shape: [1200], int16: (0..<1200).map { _ in Int16(rng.int(below: 2000)) - 1000 }), to: speech.appendingPathComponent("fsdd_train_audio.npy"))
+        let offsets = NPY.encode(NPYArray(shape: [7], int64: [0, 200, 400, 600, 800, 1000, 1200]))
+        try NPY.write(NPYArray(shape: [6], int64: [0, 1, 2, 3, 4, 5]), to: speech.appendingPathComponent("fsdd_train_labels.npy"))
+        try NPY.write(NPYArray(shape: [6], int64: [0, 0, 0, 1, 1, 1]), to: speech.appendingPathComponent("fsdd_train_speakers.npy"))
+        try NPY.write(NPYArray(shape: [6], int64: [0, 1, 2, 0, 1, 2]), to: speech.appendingPathComponent("fsdd_train_takes.npy"))
+        try Data("id\tname\n0\tada\n1\tbo\n".utf8).write(to: speech.appendingPathComponent("speakers.txt"))
+        try offsets.write(to: speech.appendingPathComponent("fsdd_train_offsets.npy"))
+        #expect(try SpokenDigits(directory: folder).count == 6)
+        var (errors, values) = (0, 0)
+        for _ in 0..<1500 {
+            try mutate(offsets, using: &rng).write(to: speech.appendingPathComponent("fsdd_train_offsets.npy"))
+            do {
+                let digits = try SpokenDigits(directory: folder)
+                #expect(digits.clips.map(\.count).reduce(0, +) == 1200)
+                values += 1
+            } catch { errors += 1 }
+        }
+        #expect(errors + values == 1500 && errors > 500)
+    }
+
+    @Test func tokenizerFilesSurviveDamage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-bpe-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tokenizer = try BytePairEncoding.train(on: "the cat sat on the mat; the cat ate the rat. 123 456 the end", vocabularySize: 290)
+        try tokenizer.save(to: folder)
+        let (vocabulary, merges) = (try Data(contentsOf: folder.appendingPathComponent("vocab.json")), try Data(contentsOf: folder.appendingPathComponent("merges.txt")))
+        var rng = RandomGenerator(seed: 3)
+        var (errors, values) = (0, 0)
+        for trial in 0..<1500 {
+            let damagedVocabulary = trial % 2 == 0 ? mutate(vocabulary, using: &rng) : vocabulary
+            let damagedMerges = trial % 2 == 1 ? mutate(merges, using: &rng) : merges
+            try damagedVocabulary.write(to: folder.appendingPathComponent("vocab.json"))
+            try damagedMerges.write(to: folder.appendingPathComponent("merges.txt"))
+            do {
+                let loaded = try BytePairEncoding.load(from: folder)
+                let text = "the cat sat on 12 mats ü"
+                #expect(loaded.decode(loaded.encode(text)) == text)
+                values += 1
+            } catch { errors += 1 }
+        }
+        #expect(errors + values == 1500 && errors > 500)
+    }
+}
