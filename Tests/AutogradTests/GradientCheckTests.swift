@@ -84,6 +84,8 @@ let opCases: [OpCase] = [
     OpCase(name: "linear with bias, batched input", shapes: [[2, 3, 4], [5, 4], [5]]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) },
     OpCase(name: "linear without bias", shapes: [[3, 4], [2, 4]]) { Tensor.linear($0[0], weight: $0[1], bias: nil) },
     OpCase(name: "multiHeadAttention 2 heads", shapes: [[2, 3, 12]]) { Tensor.multiHeadAttention(packed: $0[0], headCount: 2).context },
+    OpCase(name: "frameConvolution stride 2", shapes: [[2, 9, 3], [4, 3, 3]]) { $0[0].frameConvolution(weight: $0[1], stride: 2) },
+    OpCase(name: "frameConvolution kernel 2 stride 2", shapes: [[1, 8, 2], [3, 2, 2]]) { $0[0].frameConvolution(weight: $0[1], stride: 2) },
     // Attention dropout: a fixed seed draws the same mask at every evaluation, so finite differences apply.
     OpCase(name: "multiHeadAttention with dropout", shapes: [[2, 5, 12]]) {
         Tensor.multiHeadAttention(packed: $0[0], headCount: 2, dropout: AttentionDropout(probability: 0.3, seed: 7)).context

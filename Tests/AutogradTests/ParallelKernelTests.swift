@@ -83,3 +83,23 @@ struct FusedLinearTests {
         }
     }
 }
+
+@Suite("Time-major convolution")
+struct FrameConvolutionTests {
+    @Test func equalsConv1dOnTheTransposedInput() {
+        var rng = RandomGenerator(seed: 8)
+        let x = Tensor.normal([3, 50, 4], using: &rng, requiresGradient: true)
+        let w = Tensor.normal([6, 4, 5], using: &rng, requiresGradient: true)
+        let r = Tensor.normal([3, 16, 6], using: &rng)
+        let fast = x.frameConvolution(weight: w, stride: 3)
+        (fast * r).sum().backward()
+        let (dxFast, dwFast) = (x.grad!.scalars, w.grad!.scalars)
+        x.zeroGradient(); w.zeroGradient()
+        let reference = x.transposed(1, 2).conv1d(weight: w, stride: 3).transposed(1, 2)
+        (reference * r).sum().backward()
+        #expect(fast.shape == [3, 16, 6])
+        #expect(zip(fast.scalars, reference.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(dxFast, x.grad!.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(zip(dwFast, w.grad!.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+}

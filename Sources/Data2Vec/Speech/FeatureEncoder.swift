@@ -85,12 +85,13 @@ public final class SpeechFeatureEncoder: Module {
         require(waveforms.rank == 2, "SpeechFeatureEncoder: waveforms must be [B, L], got \(waveforms.shape)")
         require(waveforms.shape[1] >= receptiveField,
                 "SpeechFeatureEncoder: clips of \(waveforms.shape[1]) samples are shorter than one frame's \(receptiveField) samples")
-        var x = waveforms.reshaped([waveforms.shape[0], 1, waveforms.shape[1]])  // [B, 1, L]
-        for (convolution, norm) in zip(convolutions, norms) {
-            // Conv1d works on [B, C, L]; LayerNorm normalizes the last axis, so each frame goes channel-last.
-            x = norm(convolution(x).transposed(1, 2)).gelu().transposed(1, 2)
+        // Time-major throughout ([B, T, C]): the convolutions read their windows in place and each
+        // LayerNorm normalizes the channels of a frame, the last axis (Autograd/Ops+FrameConvolution.swift).
+        var x = waveforms.reshaped([waveforms.shape[0], waveforms.shape[1], 1])
+        for (convolution, (layer, norm)) in zip(convolutions, zip(layers, norms)) {
+            x = norm(x.frameConvolution(weight: convolution.weight, stride: layer.stride)).gelu()
         }
-        return x.transposed(1, 2)
+        return x
     }
 
     /// waveforms [B, L] -> features [B, T, D].
