@@ -82,4 +82,50 @@ struct FixtureTests {
         loss.backward()
         #expect(maxError(prediction.grad!, f.tensor("dprediction")) < Tolerance.gradient)
     }
+
+    @Test func conv1d() throws {
+        let f = try Fixtures.load("conv1d")
+        var rng = RandomGenerator(seed: 0)
+        let conv = Conv1d(4, 6, kernelSize: 3, stride: 2, padding: 1, groups: 2, using: &rng)
+        load(["weight": f.tensor("weight"), "bias": f.tensor("bias")], into: conv)
+        let x = f.leaf("x")
+        let y = conv(x)
+        #expect(maxError(y, f.tensor("y")) < Tolerance.forward)
+        (y * f.tensor("r")).sum().backward()
+        #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
+        #expect(maxError(conv.weight.grad!, f.tensor("dweight")) < Tolerance.gradient)
+        #expect(maxError(conv.bias!.grad!, f.tensor("dbias")) < Tolerance.gradient)
+    }
+
+    @Test func embedding() throws {
+        let f = try Fixtures.load("embedding")
+        var rng = RandomGenerator(seed: 0)
+        let table = Embedding(count: 7, dimension: 5, using: &rng)
+        load(["weight": f.tensor("weight")], into: table)
+        let ids = f.fields["ids"] as! [Int]
+        let y = table(ids, shape: [2, 3])
+        #expect(maxError(y, f.tensor("y")) < Tolerance.forward)
+        (y * f.tensor("r")).sum().backward()
+        #expect(maxError(table.weight.grad!, f.tensor("dweight")) < Tolerance.gradient)  // id 3 three times: summed
+    }
+
+    /// Dropout's convention against PyTorch's: the elements PyTorch kept are scaled by 1 / (1 - p), the others
+    /// are 0, and the gradient is the same mask. (The masks themselves come from different generators.)
+    @Test func dropoutConvention() throws {
+        let f = try Fixtures.load("dropout")
+        let (x, y, p) = (f.tensor("x").scalars, f.tensor("y").scalars, f.number("p"))
+        let kept = y.map { $0 != 0 }
+        for i in x.indices where kept[i] { #expect(abs(y[i] - x[i] / (1 - p)) < 1e-5) }
+        let mask = Tensor(shape: [4, 50], kept.map { $0 ? 1 / (1 - p) : 0 })
+        let ours = f.leaf("x")
+        let out = ours * mask  // what `Tensor.dropout` computes with this mask
+        #expect(maxError(out, f.tensor("y")) < Tolerance.forward)
+        (out * f.tensor("r")).sum().backward()
+        #expect(maxError(ours.grad!, f.tensor("dx")) < Tolerance.gradient)
+        // Our dropout draws its own mask with the same convention: about p of the elements zeroed.
+        var rng = RandomGenerator(seed: 3)
+        let dropped = Tensor.ones([100_000]).dropout(p, using: &rng).scalars
+        #expect(abs(Float(dropped.filter { $0 == 0 }.count) / 100_000 - p) < 0.01)
+        #expect(dropped.allSatisfy { $0 == 0 || abs($0 - 1 / (1 - p)) < 1e-6 })
+    }
 }

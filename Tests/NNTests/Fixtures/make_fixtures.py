@@ -99,6 +99,34 @@ def block_case(placement):
 cases["block_postLN"] = block_case("postLN")
 cases["block_preLN"] = block_case("preLN")
 
+# --- Conv1d: stride 2, padding 1, 2 groups, with bias ------------------------------------------------
+torch.manual_seed(7)
+conv = torch.nn.Conv1d(4, 6, kernel_size=3, stride=2, padding=1, groups=2)
+x = leaf(2, 4, 9)
+y = conv(x)
+r = torch.randn_like(y)
+(r * y).sum().backward()
+cases["conv1d"] = {"x": t(x), "weight": t(conv.weight), "bias": t(conv.bias), "r": t(r), "y": t(y),
+                   "dx": t(x.grad), "dweight": t(conv.weight.grad), "dbias": t(conv.bias.grad)}
+
+# --- Embedding: a lookup with repeated ids (their gradients add up) ----------------------------------
+torch.manual_seed(8)
+embedding = torch.nn.Embedding(7, 5)
+ids = torch.tensor([[3, 1, 3], [0, 6, 3]])
+y = embedding(ids)
+r = torch.randn_like(y)
+(r * y).sum().backward()
+cases["embedding"] = {"ids": ids.reshape(-1).tolist(), "weight": t(embedding.weight), "r": t(r), "y": t(y),
+                      "dweight": t(embedding.weight.grad)}
+
+# --- Dropout (p = 0.3): PyTorch's convention, checked through the mask it drew ------------------------
+torch.manual_seed(9)
+x = leaf(4, 50)
+y = F.dropout(x, p=0.3, training=True)
+r = torch.randn_like(y)
+(r * y).sum().backward()
+cases["dropout"] = {"x": t(x), "y": t(y), "r": t(r), "dx": t(x.grad), "p": 0.3}
+
 # --- AdamW: two steps on one tensor, lr 0.1, weight decay 0.05, default betas and eps -------------
 p = torch.randn(5, requires_grad=True)
 start = p.detach().clone()
@@ -118,7 +146,7 @@ loss = F.smooth_l1_loss(a, b, beta=2.0)
 loss.backward()
 cases["smooth_l1"] = {"prediction": t(a), "target": t(b), "loss": float(loss.detach()), "dprediction": t(a.grad), "beta": 2.0}
 
-# --- data2vec targets (spec A.6-A.7): top K = 2 of 3 blocks, computed as fairseq does ---------------
+# --- data2vec targets: top K = 2 of 3 blocks, computed as fairseq's data2vec_audio.py / data2vec_text.py do
 torch.manual_seed(5)
 layers = [torch.randn(2, 5, 4) * (i + 1) + i for i in range(3)]  # [B, T, C] block outputs of different scales
 top = layers[-2:]

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs a command and keeps its whole output in results/<name>.txt, headed by the command, the date and the
+# machine, so that every number README quotes has its source.
+#   scripts/record.sh ch05-vision .build/release/ch05-vision
+#   scripts/record.sh ch04-data2vec-seed1 .build/release/ch04-data2vec --seed 1 --figures-dir /tmp/figures-seed1
+set -uo pipefail
+cd "$(dirname "$0")/.."
+name="$1"; shift
+mkdir -p results
+out="results/$name.txt"
+{
+  echo "command: $*"
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "machine: $(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+  echo
+} > "$out.partial"
+"$@" 2>&1 | tee -a "$out.partial"
+status=${PIPESTATUS[0]}
+mv "$out.partial" "$out"
+echo "(exit status $status; log: $out)"
+exit "$status"
