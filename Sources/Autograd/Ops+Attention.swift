@@ -59,7 +59,15 @@ extension Tensor {
         // Each row of A is stored with a stride of `tp`, T rounded up to a multiple of 8: the extra columns
         // hold -inf before the softmax (so exactly 0 after it), and every row is whole SIMD8 groups.
         let tp = (t + 7) / 8 * 8
-        let padded = keyPaddingMask.map { $0.scalars.map { $0 != 0 } }
+        // Per sample, what is added to each row of scores: 0 at a valid key, -inf at a padded key and in the
+        // columns t..<tp that only pad the row to a multiple of 8.
+        let keyBias = TensorStorage(uninitializedCount: b * tp)
+        for sample in 0..<b {
+            for key in 0..<tp {
+                let isPadded = key >= t || (keyPaddingMask.map { $0.storage.pointer[sample * t + key] != 0 } ?? false)
+                keyBias.pointer[sample * tp + key] = isPadded ? -.infinity : 0
+            }
+        }
         let scale = 1 / Float(dh).squareRoot()
         let input = qkv.storage.pointer
         let weights = TensorStorage(uninitializedCount: b * h * t * tp)
@@ -72,29 +80,47 @@ extension Tensor {
         func o(_ p: Int) -> Int { (p / h) * t * d + (p % h) * dh }      // rows D apart
         func a(_ p: Int) -> Int { p * t * tp }                           // rows tp apart
 
+        // Who owns the cores: OpenBLAS runs a product on several threads only above m n k = 262,144 (its
+        // GEMM_MULTITHREAD_THRESHOLD). Below that, the (sample, head) pairs are split across threads here; above
+        // it, the pairs run one after another and OpenBLAS threads each product. Doing both at once (threaded
+        // products inside threaded pairs) made a speech fine-tuning step 2.5 times slower than one thread.
+        let pairChunk = t * t * dh <= 262_144 ? 1 : b * h
+
         /// Writes A * M of pair p into `out` (t * tp floats).
         func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {
             map8(weights.pointer + a(p), dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
         }
 
-        Parallel.forEachChunk(of: b * h) { pairs in
+        Parallel.forEachChunk(of: b * h, minimumPerChunk: pairChunk) { pairs in
             let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * tp) }
             defer { dropped?.deallocate() }
             for p in pairs {
                 let scores = weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                            a: input + q(p), lda: 3 * d, b: input + q(p) + d, ldb: 3 * d, beta: 0, c: scores, ldc: tp)
+                let bias = keyBias.pointer + (p / h) * tp
                 for query in 0..<t {
                     let row = scores + query * tp
-                    for key in t..<tp { row[key] = -.infinity }
-                    if let padded { for key in 0..<t where padded[(p / h) * t + key] { row[key] = -.infinity } }
+                    // -inf where the bias is -inf, whatever the row held there (the padding columns are never written).
+                    map8(row, bias, row, tp) { score, bias in (score + bias).replacing(with: -.infinity, where: bias .< -1e30) }
                     softmaxRow8(row, width: tp)
                 }
                 var probabilities = UnsafePointer(scores)
                 if let dropMask, let dropped {
                     var rng = RandomGenerator(seed: dropSeed &+ UInt64(p) &* 0x9E37_79B9_7F4A_7C15)
                     let mask = dropMask.pointer + a(p), keep = 1 / (1 - dropProbability)
-                    for i in 0..<(t * tp) { mask[i] = rng.uniform() < dropProbability ? 0 : keep }
+                    // Four 16-bit draws from each 64 random bits (the generator was a tenth of a speech step): an
+                    // element is dropped when its draw is below p 2^16, so p is honoured to 1 / 65,536.
+                    let threshold = UInt64((Double(dropProbability) * 65_536).rounded())
+                    var i = 0
+                    while i < t * tp {
+                        var bits = rng.next()
+                        for j in i..<min(i + 4, t * tp) {
+                            mask[j] = bits & 0xFFFF < threshold ? 0 : keep
+                            bits >>= 16
+                        }
+                        i += 4
+                    }
                     applyDropMask(p, dropped)
                     probabilities = UnsafePointer(dropped)
                 }
@@ -108,7 +134,7 @@ extension Tensor {
             let g = result.grad!.storage.pointer, input = result.parents[0].storage.pointer
             let (dqkv, isFresh) = result.parents[0].gradientBufferForOverwrite()
             let beta: Float = isFresh ? 0 : 1  // every element of a fresh buffer is written exactly once below
-            Parallel.forEachChunk(of: b * h) { pairs in
+            Parallel.forEachChunk(of: b * h, minimumPerChunk: pairChunk) { pairs in
                 // The padding columns of dScores are never written by sgemm: zero them once, so they stay 0.
                 let dScores = UnsafeMutablePointer<Float>.allocate(capacity: t * tp)
                 dScores.initialize(repeating: 0, count: t * tp)
@@ -165,7 +191,8 @@ func softmaxRow8(_ row: UnsafeMutablePointer<Float>, width: Int) {
         sums += e
         i += 8
     }
-    let inverse = 1 / sums.sum()
+    let total = sums.sum()
+    let inverse = total > 0 ? 1 / total : 0  // a row with every key padded gets all zeros, not NaN
     i = 0
     while i < width {
         UnsafeMutableRawPointer(row + i).storeBytes(of: UnsafeRawPointer(row + i).loadUnaligned(as: Float8.self) * inverse, as: Float8.self)

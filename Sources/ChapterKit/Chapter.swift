@@ -75,6 +75,18 @@ public final class Chapter {
         }
     }
 
+    /// Reports whether a goal the chapter aims for was reached, without failing the run when it was not: the
+    /// result is shown either way ("[yes]" or "[no]"), and the prose says why. Claims the chapter relies on use
+    /// `check(_:_:)` instead.
+    public func outcome(_ reached: Bool, _ goal: String) {
+        print("  [\(reached ? "yes" : "no")] \(goal)")
+        outcomes.append((goal, reached))
+        fflush(nil)
+    }
+
+    /// Every goal reported with `outcome(_:_:)`, and whether it was reached.
+    public private(set) var outcomes: [(goal: String, reached: Bool)] = []
+
     /// Draws a figure to `<figures dir>/<name>` with `draw(path)`. Without gnuplot it says so once and
     /// goes on; any other plotting error is reported and fails the run.
     public func figure(_ name: String, _ draw: (String) throws(PlotError) -> Void) {
@@ -103,8 +115,10 @@ public final class Chapter {
     public func finish() throws {
         let seconds = Date().timeIntervalSince(start)
         print("\n" + String(repeating: "-", count: 78))
-        print(String(format: "Chapter %02d done in %.1f s: %d claims checked, %d failed, %d figures written.",
-                     number, seconds, passedClaims + failedClaims.count, failedClaims.count, figuresWritten.count))
+        let missed = outcomes.filter { !$0.reached }.count
+        print(String(format: "Chapter %02d done in %.1f s: %d claims checked, %d failed, %d figures written%@.",
+                     number, seconds, passedClaims + failedClaims.count, failedClaims.count, figuresWritten.count,
+                     outcomes.isEmpty ? "" : "; goals reached: \(outcomes.count - missed) of \(outcomes.count)"))
         if !failedClaims.isEmpty {
             for claim in failedClaims { print("  failed: \(claim)") }
             throw ExitCode.failure

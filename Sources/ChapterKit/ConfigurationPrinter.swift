@@ -27,7 +27,7 @@ func describe(_ value: Any) -> String {
     switch mirror.displayStyle {
     case .optional: return mirror.children.first.map { describe($0.value) } ?? "nil"
     case .collection: return "[" + mirror.children.map { describe($0.value) }.joined(separator: ", ") + "]"
-    case .tuple, .struct where !mirror.children.isEmpty:
+    case .tuple where !mirror.children.isEmpty, .struct where !mirror.children.isEmpty:
         return "(" + mirror.children.map { ($0.label.map { $0.hasPrefix(".") ? "" : "\($0): " } ?? "") + describe($0.value) }.joined(separator: ", ") + ")"
     case .dictionary:
         let pairs = mirror.children.compactMap { Mirror(reflecting: $0.value).children.map(\.value) }

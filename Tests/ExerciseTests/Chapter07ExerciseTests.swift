@@ -22,8 +22,9 @@ struct Chapter07ExerciseTests {
         #expect(result.selected == result.showsMaskToken)
     }
 
-    /// Exercise 2 (--pretrain-on-sst2): the SST-2 sentences are lower-cased and tokenized with spaces around
-    /// punctuation ("it 's"), unlike the novels; a tokenizer trained on the novels still encodes them exactly.
+    /// Exercise 2 (--novels-only): the SST-2 sentences are lower-cased and tokenized with spaces around
+    /// punctuation ("it 's"), unlike the novels; a tokenizer trained on the novels alone still encodes them
+    /// exactly (in more tokens: its merges never saw the reviews' words).
     @Test func exercise2_theNovelsTokenizerEncodesSSTExactly() throws {
         let tokenizer = try BytePairEncoding.train(on: String(Chapter07ExerciseTests.text.prefix(60_000)), vocabularySize: 600)
         let sentence = "it 's a charming and often affecting journey . "

@@ -10,7 +10,8 @@ struct Measurement: Codable {
     var gflopsPerStep: Double
     var peakRSSMiB: Double
     var firstLoss, lastLoss: Double
-    var sgemmMs: Double?  // Swift only: time inside cblas_sgemm per step
+    var sgemmMs: Double?  // Swift only: time inside cblas_sgemm per step (median over the profiled steps)
+    var restMs: Double?   // Swift only: the rest of the step (median over the profiled steps of step - sgemm)
     var sgemmCalls: Int?
 }
 
@@ -57,7 +58,7 @@ struct BenchData2Vec: ParsableCommand {
         printHeader()
         let torch = pytorchAvailable()
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
-        print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
+        print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
         for name in configs {
             for threadCount in threads {
                 let swift = try child([CommandLine.arguments[0], "--config", name, "--threads", "\(threadCount)",
@@ -76,9 +77,9 @@ struct BenchData2Vec: ParsableCommand {
     }
 
     func printRow(_ s: Measurement, pytorch p: Measurement?) {
-        var line = String(format: "%-12@  %3d  %7.1f (%6.1f-%6.1f)  %7.1f  %8.1f  %7.1f  %8.0f", s.config as NSString, s.threads,
+        var line = String(format: "%-12@  %3d  %7.1f (%6.1f-%6.1f)  %7.1f  %8.1f  %7.1f  %9.0f%%  %8.0f", s.config as NSString, s.threads,
                           s.medianMs, s.minMs, s.maxMs, s.gflopsPerStep / s.medianMs * 1e3, s.sgemmMs ?? .nan,
-                          s.medianMs - (s.sgemmMs ?? .nan), s.peakRSSMiB)
+                          s.restMs ?? .nan, 100 * (s.restMs ?? .nan) / (s.sgemmMs ?? .nan), s.peakRSSMiB)
         if let p {
             line += String(format: " | %7.1f (%6.1f-%6.1f)  %8.0f | %10.2f  %9.2f", p.medianMs, p.minMs, p.maxMs, p.peakRSSMiB,
                            s.medianMs / p.medianMs, s.peakRSSMiB / p.peakRSSMiB)
@@ -101,19 +102,29 @@ struct BenchData2Vec: ParsableCommand {
             lastLoss = step()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
         }
-        // The profile takes a lock around each call, so it is measured apart from the timed steps.
-        let profiledSteps = min(steps, 10)
-        BLAS.profile = BLAS.Profile(isEnabled: true)
-        for _ in 0..<profiledSteps { _ = step() }
-        let profile = BLAS.profile
+        // The profile takes a lock around each call, so it is measured apart from the timed steps: per step,
+        // the time inside sgemm and the rest, each reported as its median.
+        let profiledSteps = max(1, min(steps, 20))
+        var sgemmTimes: [Double] = [], restTimes: [Double] = [], calls = 0
+        for _ in 0..<profiledSteps {
+            BLAS.profile = BLAS.Profile(isEnabled: true)
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = step()
+            let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
+            sgemmTimes.append(BLAS.profile.seconds * 1e3)
+            restTimes.append(total - BLAS.profile.seconds * 1e3)
+            calls = BLAS.profile.calls
+        }
         BLAS.profile = BLAS.Profile()
+        sgemmTimes.sort()
+        restTimes.sort()
         times.sort()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Measurement(config: config.name, threads: threads, medianMs: times[times.count / 2], minMs: times.first!,
                            maxMs: times.last!, gflopsPerStep: config.flopsPerStep / 1e9, peakRSSMiB: Double(usage.ru_maxrss) / 1024,
                            firstLoss: Double(firstLoss), lastLoss: Double(lastLoss),
-                           sgemmMs: profile.seconds * 1e3 / Double(profiledSteps), sgemmCalls: profile.calls / profiledSteps)
+                           sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2], sgemmCalls: calls)
     }
 
     func pytorchAvailable() -> Bool {

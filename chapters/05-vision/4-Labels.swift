@@ -148,12 +148,12 @@ extension Chapter05 {
         }
         for count in result.counts {
             guard let tuned = result.fineTuned[count], let scratch = result.scratch[count] else { continue }
-            chapter.check(tuned.mean > scratch.mean,
+            chapter.outcome(tuned.mean > scratch.mean,
                           String(format: "with %d labels, fine-tuning the pretrained network beats training from scratch (%.1f%% vs %.1f%%)",
                                  count, 100 * tuned.mean, 100 * scratch.mean))
         }
         if let gapFew = gap(result, fewest), let gapMost = gap(result, most) {
-            chapter.check(gapFew > gapMost,
+            chapter.outcome(gapFew > gapMost,
                           String(format: "pretraining matters most when labels are few: fine-tuned minus scratch is %.1f points with %d labels, %.1f with %d",
                                  100 * gapFew, fewest, 100 * gapMost, most))
         }

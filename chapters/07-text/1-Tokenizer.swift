@@ -1,4 +1,4 @@
-// Chapter 07, section 1: a byte-level BPE tokenizer, trained on the pretraining novels.
+// Chapter 07, section 1: a byte-level BPE tokenizer, trained on the pretraining text.
 import Autograd
 import ChapterKit
 import Datasets
@@ -18,7 +18,7 @@ struct TextData {
 
 extension Chapter07 {
     func tokenizerSection(_ chapter: Chapter, _ config: TextConfig, folder: URL) throws -> TextData {
-        chapter.section("1. Tokens: a byte-level BPE trained on the novels")
+        chapter.section("1. Tokens: a byte-level BPE trained on the pretraining text")
         let directory = URL(fileURLWithPath: options.dataDir).appendingPathComponent("text")
         var corpus = try readText(directory.appendingPathComponent("corpus_train.txt"))
         let valid = try readText(directory.appendingPathComponent("corpus_valid.txt"))
@@ -26,12 +26,18 @@ extension Chapter07 {
         let devURL = sst2Dev.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("sst2_dev.tsv")
         let sst2Dev = try SST2(devURL)
         if options.quick { corpus = String(corpus.prefix(200_000)) }
+        let novelBytes = corpus.utf8.count
+        if config.pretrainOnSST2Text {
+            corpus += "\n" + sst2Train.sentences.prefix(options.quick ? 2000 : sst2Train.count).joined(separator: "\n")
+        }
         chapter.say("""
             GPT-2's tokenizer, written from its description (Sources/Datasets/BytePairEncoding.swift): the alphabet \
             is the 256 byte values, so no text is ever unknown; a pre-split cuts text into words, numbers and \
             punctuation, each keeping the space before it; training merges the most frequent adjacent pair of \
             symbols into a new symbol, again and again, until the vocabulary has \(config.vocabularySize) entries. \
-            The ids follow fairseq's dictionary: <s> 0, <pad> 1, </s> 2, <unk> 3, bytes, merges, <mask> last.
+            The ids follow fairseq's dictionary: <s> 0, <pad> 1, </s> 2, <unk> 3, bytes, merges, <mask> last. \
+            The pretraining text is four novels (\(novelBytes) bytes)\(config.pretrainOnSST2Text ? " and the SST-2 training sentences without their labels: unlabelled in-domain text, as the web text in RoBERTa's and data2vec's corpora is for reviews (--novels-only leaves them out)" : " only (--novels-only)"); \
+            a fifth novel is held out for validation.
             """)
         var growth: [(merges: Int, tokensPerWord: Double)] = []
         let words = Double(BytePairEncoding.split(corpus).filter { $0.contains { !$0.isWhitespace } }.count)
@@ -56,14 +62,13 @@ extension Chapter07 {
         let sstText = sst2Train.sentences.prefix(options.quick ? 500 : sst2Train.count).joined(separator: "\n")
         chapter.check(tokenizer.decode(tokenizer.encode(sstText)) == sstText, "and the same for the SST-2 training sentences")
         chapter.figure("07-bpe-growth.png") { path throws(PlotError) in
-            var figure = Figure(title: "BPE on the training novels: tokens per word as merges are learned", xLabel: "merges", yLabel: "tokens per word")
+            var figure = Figure(title: "BPE on the pretraining text: tokens per word as merges are learned", xLabel: "merges", yLabel: "tokens per word")
             figure.add(.line(x: growth.map { Double($0.merges) }, y: growth.map(\.tokensPerWord), title: "training text"))
             try figure.render(to: path)
         }
-        if config.pretrainOnSST2Text { corpus += "\n" + sst2Train.sentences.joined(separator: "\n") }
         let trainBlocks = tokenizer.blocks(of: corpus, length: config.sequenceLength)
         let validBlocks = tokenizer.blocks(of: options.quick ? String(valid.prefix(30_000)) : valid, length: config.sequenceLength)
-        print("  pretraining text: \(trainBlocks.count) blocks of \(config.sequenceLength) tokens\(config.pretrainOnSST2Text ? " (with the SST-2 sentences)" : ""); validation novel: \(validBlocks.count) blocks")
+        print("  pretraining text: \(trainBlocks.count) blocks of \(config.sequenceLength) tokens; validation novel: \(validBlocks.count) blocks")
         return TextData(tokenizer: tokenizer, trainBlocks: trainBlocks, validBlocks: validBlocks, sst2Train: sst2Train, sst2Dev: sst2Dev, devPath: devURL.path)
     }
 }

@@ -120,7 +120,9 @@ extension Chapter07 {
         if !options.quick {
             for count in result.budgets {
                 let d2v = result.fineTuned[count]!["data2vec"]!.mean, scratch = result.fineTuned[count]!["from scratch"]!.mean
-                chapter.check(d2v > scratch, String(format: "with %d labels, data2vec beats training from scratch (%.1f%% vs %.1f%%)", count, 100 * d2v, 100 * scratch))
+                let lm = result.fineTuned[count]!["masked LM"]!.mean
+                chapter.outcome(d2v > scratch, String(format: "with %d labels, data2vec beats training from scratch (%.1f%% vs %.1f%%)", count, 100 * d2v, 100 * scratch))
+                chapter.outcome(d2v >= lm, String(format: "with %d labels, data2vec matches or beats the masked LM (%.1f%% vs %.1f%%)", count, 100 * d2v, 100 * lm))
             }
         }
         return result

@@ -16,8 +16,8 @@ extension Chapter07 {
             Exercises (Tests/ExerciseTests/Chapter07ExerciseTests.swift holds the checkable part of each answer):
             (1) --masking spans: the shipped config's masking (spans of 4, p 0.35, all shown as <mask>). How many \
             tokens does it mask compared with BERT's 15%?
-            (2) --pretrain-on-sst2: add the SST-2 sentences, without labels, to the pretraining text. In-domain \
-            text is worth how many points?
+            (2) --novels-only: pretrain on the novels alone, without the SST-2 sentences. How many points is the \
+            unlabelled in-domain text worth?
             (3) Train a tokenizer with a vocabulary of 512 and of 8,192: how many tokens per word does each need?
             (4) --top-k 1: targets from the last block only.
             """)
