@@ -51,7 +51,7 @@ extension Chapter07 {
         print("  labels  seed   data2vec (updates)   masked LM (updates)   from scratch (updates)")
         for count in result.budgets {
             let start = Date()
-            let seeds = config.seeds[count] ?? 1
+            let seeds = count == config.fewLabels ? config.fewLabelSeeds : config.manyLabelSeeds
             let jobs = Parallel.independentJobs(3 * seeds) { job -> (accuracy: Float, steps: Int) in
                 let (seed, encoder) = (job / 3, Sentiment.encoders[job % 3])
                 var pick = RandomGenerator(seed: options.seed &+ 500 &+ UInt64(seed) &* 17 &+ UInt64(count))

@@ -5,7 +5,7 @@
 //   2. data2vec on text: BERT masking, the teacher's layer-normalized FFN outputs, Smooth L1, a 2-layer head;
 //   3. the masked language model it is compared with (RoBERTa's objective), at equal compute;
 //   4. what the two encoders learned: nearest neighbours of tokens;
-//   5. SST-2 sentiment with 1,000 labels and with many more, fine-tuned from data2vec, from the masked LM and
+//   5. SST-2 sentiment with 1,000 labels and with all 67,349, fine-tuned from data2vec, from the masked LM and
 //      from scratch, and linear probes on the frozen encoders.
 // Prerequisites: chapters 04-05. Run: `swift run -c release ch07-text` (`--quick`: seconds;
 // `--sst2-dev FILE` evaluates on another file of the same format).
@@ -57,10 +57,12 @@ struct TextConfig {
     var fineTuning = AdamWConfiguration(peakLearningRate: 3e-4, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.1, warmupFraction: 0.06)
     var fineTuningBudget = TrainingBudget(maximumEpochs: 40, maximumSteps: 800, minimumSteps: 200, batchSize: 32,
                                           minimumStepsBetweenValidations: 50, maximumStepsBetweenValidations: 150, patience: 4)
-    /// SST-2 training phrases used in the "many labels" setting (a random subset of the 67,349; all with 0).
-    var manyLabels = 8000
+    /// SST-2 training phrases in the "many labels" setting: all 67,349 (fewer picks a random subset).
+    var manyLabels = 67_349
     var fewLabels = 1000
-    var seeds = [1000: 3, 8000: 2]
+    /// Seeds (labelled subsets and initializations of the head) per setting.
+    var fewLabelSeeds = 3
+    var manyLabelSeeds = 2
     var probe = LinearProbeConfiguration()
     var maxSentenceTokens = 64
     var checkpointFolder = "checkpoints/ch07-text"
@@ -70,7 +72,8 @@ struct TextConfig {
         data2vec.emaAnnealEndStep = 10
         manyLabels = 300
         fewLabels = 100
-        seeds = [100: 1, 300: 1]
+        fewLabelSeeds = 1
+        manyLabelSeeds = 1
         fineTuningBudget.maximumSteps = 10
         fineTuningBudget.minimumSteps = 0
         probe.epochs = 2
