@@ -120,6 +120,8 @@ public final class TextFrontEnd: Data2VecFrontEnd {
         let shape = [tokenRows.count, tokenRows.first?.count ?? 0]
         require(tokenRows.flatMap { $0 }.allSatisfy { $0 >= 0 && $0 < configuration.vocabularySize },
                 "TextFrontEnd: a token id is outside the vocabulary of \(configuration.vocabularySize)")
+        require(batch.lengths.allSatisfy { $0 <= configuration.maxPositions },
+                "TextFrontEnd: a sentence of \(batch.lengths.max() ?? 0) tokens is longer than maxPositions = \(configuration.maxPositions); cut it or raise maxPositions")
         let x = embeddingNorm(tokens(tokenRows.flatMap { $0 }, shape: shape) + positions(TextFrontEnd.positionIDs(batch), shape: shape))
         return applyDropout ? dropout(x) : x
     }

@@ -3,7 +3,7 @@
 
 Run (after chapter 07 has written its tokenizer, or with any folder holding the two files):
     pip install tokenizers
-    python3 Tests/DatasetsTests/Fixtures/check_tokenizer.py checkpoints/ch07-tokenizer data/text/corpus_valid.txt
+    python3 Tests/DatasetsTests/Fixtures/check_tokenizer.py checkpoints/ch07-text data/text/corpus_valid.txt
 It prints the first ids, and compares the whole file's ids with `<file>.ids` if the chapter wrote one.
 """
 import pathlib
