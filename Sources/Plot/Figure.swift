@@ -165,11 +165,23 @@ public enum ImageGrid {
             throw .invalidData("every image needs \(width) x \(height) values")
         }
         let rows = (images.count + columns - 1) / columns
-        let figureHeight = rows * cellSize + (title.isEmpty ? 0 : 50)
-        // Explicit layout margins leave a band of 50 pixels at the top for the overall title, so it cannot
-        // overlap the first row's own titles.
-        let top = 1 - (title.isEmpty ? 0.0 : 50.0 / Double(figureHeight))
-        var lines = ["set multiplot layout \(rows),\(columns) title '\(Gnuplot.quoted(title))' margins 0.01,0.99,0.01,\(top) spacing 0.01,0.03",
+        // The layout in pixels: a band on top for the overall title (wrapped to the figure's width, about
+        // 8 pixels per character), a band above every row for the panels' own titles, and a strip on the right
+        // for the colour key. Margins and spacing are given to gnuplot as fractions of the figure.
+        let keyWidth = colorRange == nil ? 0 : 70
+        let figureWidth = columns * cellSize + keyWidth
+        let titleLines = ImageGrid.wrap(title, width: max(20, figureWidth / 8))
+        let titleBand = titleLines.isEmpty ? 0 : 12 + 20 * titleLines.count
+        let panelTitleBand = (titles ?? []).contains { !$0.isEmpty } ? 40 : 4
+        let figureHeight = rows * (cellSize + panelTitleBand) + titleBand
+        let top = 1 - Double(titleBand + panelTitleBand) / Double(figureHeight)
+        let right = 1 - Double(keyWidth + 4) / Double(figureWidth)
+        let spacing = (x: 4 / Double(figureWidth), y: Double(panelTitleBand) / Double(figureHeight))
+        // A double-quoted gnuplot string, where \n breaks the line.
+        let overallTitle = titleLines.map { $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") }
+            .joined(separator: "\\n")
+        var lines = ["set multiplot layout \(rows),\(columns) title \"\(overallTitle)\" "
+                        + "margins 0.01,\(right),0.01,\(top) spacing \(spacing.x),\(spacing.y)",
                      "unset key", "unset tics", "unset colorbox", "set palette gray", "set size ratio -1",
                      "set yrange [] reverse"]
         if let colorRange { lines.append("set cbrange [\(colorRange.lowerBound):\(colorRange.upperBound)]") }
@@ -182,6 +194,17 @@ public enum ImageGrid {
             lines.append("plot \(name) matrix with image")
         }
         lines.append("unset multiplot")
-        try Gnuplot.renderPNG(lines.joined(separator: "\n"), to: path, width: columns * cellSize, height: figureHeight)
+        try Gnuplot.renderPNG(lines.joined(separator: "\n"), to: path, width: figureWidth, height: figureHeight)
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces (a longer word gets a line of its own).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = [], line = ""
+        for word in text.split(separator: " ") {
+            if !line.isEmpty && line.count + 1 + word.count > width { lines.append(line); line = "" }
+            line += (line.isEmpty ? "" : " ") + word
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
     }
 }

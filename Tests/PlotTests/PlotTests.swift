@@ -30,6 +30,14 @@ struct PlotTests {
         #expect(throws: PlotError.self) { try heatmap.script() }
     }
 
+    /// An image grid's overall title is wrapped at spaces to the figure's width, so it is never cut off.
+    @Test func gridTitlesWrapAtSpaces() {
+        #expect(ImageGrid.wrap("block masks (white = masked) and what the student sees", width: 20)
+                == ["block masks (white =", "masked) and what the", "student sees"])
+        #expect(ImageGrid.wrap("", width: 10).isEmpty)
+        #expect(ImageGrid.wrap("supercalifragilistic ok", width: 5) == ["supercalifragilistic", "ok"])
+    }
+
     @Test(.enabled(if: Gnuplot.isAvailable, "needs gnuplot"))
     func writesAPNGAtomically() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("plot-tests-\(UUID().uuidString)")
@@ -42,7 +50,7 @@ struct PlotTests {
         bars.add(.bars(categories: ["a", "b"], series: [("x", [1, 2]), ("y", [2, 1])]))
         try bars.render(to: folder.appendingPathComponent("bars.png").path)
         try ImageGrid.render([[Float](repeating: 0.5, count: 16), (0..<16).map(Float.init)], width: 4, height: 4, columns: 2,
-                             titles: ["flat", "ramp"], to: folder.appendingPathComponent("grid.png").path)
+                             titles: ["flat", "ramp"], title: "a \"quoted\" title long enough to wrap onto a second line", colorRange: 0...15, to: folder.appendingPathComponent("grid.png").path)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["bars.png", "grid.png", "line.png"])
         try? FileManager.default.removeItem(at: folder)
     }

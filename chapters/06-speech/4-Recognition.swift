@@ -29,6 +29,9 @@ extension Chapter06 {
         (result.trainStrings, result.testStrings) = (trainStrings.count, testStrings.count)
         result.testDigits = testStrings.map(\.digits.count).reduce(0, +)
         let budget = config.fineTuningBudget
+        let cnnRule = config.frozenCNN
+            ? "both keep their CNN frozen, as wav2vec 2.0 keeps its pretrained one (--frozen-cnn)"
+            : "both train every weight (wav2vec 2.0 keeps its pretrained CNN frozen; this small CNN did worse frozen: --frozen-cnn shows it)"
         chapter.say("""
             Strings of 2-5 digits are made by joining clips with 50-150 ms of faint noise (Sources/Datasets/DigitStrings.swift): \
             \(trainStrings.count) strings from the training clips (each clip once) and \(testStrings.count) strings \
@@ -37,8 +40,7 @@ extension Chapter06 {
             CTC (Sources/Autograd/Ops+CTC.swift) and read by greedy decoding (the best symbol per frame, repeats merged, \
             blanks dropped). The score is the digit error rate: edits (insertions, deletions, substitutions) over \
             reference digits. Fine-tuning starts from the data2vec checkpoint, training from scratch from a random \
-            initialization of the same model; both train every weight (wav2vec 2.0 keeps its pretrained CNN frozen; \
-            \(config.frozenCNN ? "so does this run" : "this small CNN did worse frozen")), run side by side on the two \
+            initialization of the same model; \(cnnRule), run side by side on the two \
             cores, and share the budget rule: \(budget.minimumSteps) to \(budget.maximumSteps) updates of \(budget.batchSize) strings, \
             validated on \(Int(100 * budget.validationFraction))% of the labelled strings held out, stopped after \
             \(budget.patience) validations without improvement, keeping the best; with fewer than \

@@ -92,6 +92,8 @@ struct Chapter06: ParsableCommand {
     var testSpeakers: String?
     @Option(help: "Span length in frames of 10 ms (default 20 = 200 ms, the paper's 10 frames of 20 ms).") var spanLength: Int?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+    @Flag(help: "Fine-tune with the CNN frozen (wav2vec 2.0's recipe), in both recognizers, instead of training every weight.")
+    var frozenCNN = false
     @Flag(help: "Skip pretraining and evaluate the checkpoint (on the data of --data-dir).") var reuseCheckpoint = false
     @Option(help: "Where the pretrained backbone is written and read (safetensors).") var checkpoint: String?
 
@@ -112,6 +114,7 @@ struct Chapter06: ParsableCommand {
         if let spanLength { config.frontEnd.masking.spanLength = spanLength }
         if let topK { config.data2vec.averageTopKLayers = topK }
         if let checkpoint { config.checkpoint = checkpoint }
+        if frozenCNN { config.frozenCNN = true }
         return config
     }
 

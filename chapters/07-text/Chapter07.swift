@@ -90,6 +90,8 @@ struct Chapter07: ParsableCommand {
     @Flag(help: "Pretrain (and train the tokenizer) on the novels only, without the SST-2 sentences.") var novelsOnly = false
     @Option(help: "An SST-2 dev file to evaluate on (default: <data-dir>/text/sst2_dev.tsv).") var sst2Dev: String?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+    @Option(help: "Folder for the tokenizer files and the two pretrained checkpoints (default checkpoints/ch07-text).")
+    var checkpointFolder: String?
 
     func validate() throws {
         if let pretrainSteps, !(1...1_000_000).contains(pretrainSteps) {
@@ -107,6 +109,7 @@ struct Chapter07: ParsableCommand {
         if masking == "spans" { config.frontEnd.masking = .spans(probability: 0.35, length: 4) }
         config.pretrainOnSST2Text = !novelsOnly
         if let topK { config.data2vec.averageTopKLayers = topK }
+        if let checkpointFolder { config.checkpointFolder = checkpointFolder }
         return config
     }
 
@@ -115,7 +118,7 @@ struct Chapter07: ParsableCommand {
         let config = makeConfig()
         chapter.printConfiguration(config)
         let folder = URL(fileURLWithPath: config.checkpointFolder)
-        try chapter.requireOutputFolder(folder, flag: "the checkpoint folder")
+        try chapter.requireOutputFolder(folder, flag: "--checkpoint-folder")
         let text = try tokenizerSection(chapter, config, folder: folder)                     // section 1
         let pretrained = try pretrainingSections(chapter, config, text: text, folder: folder)  // sections 2-3
         neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 4
