@@ -77,7 +77,8 @@ struct BenchData2Vec: ParsableCommand {
     }
 
     func printRow(_ s: Measurement, pytorch p: Measurement?) {
-        var line = String(format: "%-12@  %3d  %7.1f (%6.1f-%6.1f)  %7.1f  %8.1f  %7.1f  %9.0f%%  %8.0f", s.config as NSString, s.threads,
+        var line = s.config.padding(toLength: 12, withPad: " ", startingAt: 0)
+            + String(format: "  %3d  %7.1f (%6.1f-%6.1f)  %7.1f  %8.1f  %7.1f  %9.0f%%  %8.0f", s.threads,
                           s.medianMs, s.minMs, s.maxMs, s.gflopsPerStep / s.medianMs * 1e3, s.sgemmMs ?? .nan,
                           s.restMs ?? .nan, 100 * (s.restMs ?? .nan) / (s.sgemmMs ?? .nan), s.peakRSSMiB)
         if let p {

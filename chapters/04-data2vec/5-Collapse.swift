@@ -84,7 +84,8 @@ extension Chapter04 {
                                     warmupSteps: steps / 6)
         print("  run                 loss (last 50)   target var   prediction var   lowest prediction var after step \(steps / 6)")
         for (r, run) in result.runs.enumerated() {
-            print(String(format: "  %-18@  %14.4f   %10.4f   %14.4f   %10.4f", run.name, result.tail(r, \.loss), result.tail(r, \.targetVariance),
+            print("  " + run.name.padding(toLength: 18, withPad: " ", startingAt: 0)
+                  + String(format: "  %14.4f   %10.4f   %14.4f   %10.4f", result.tail(r, \.loss), result.tail(r, \.targetVariance),
                          result.tail(r, \.predictionVariance), result.lowest(r)))
         }
         for (r, run) in result.runs.enumerated() { try chapter.requireFinite(result.tail(r, \.loss), "the loss of run \(run.name)", step: steps) }
