@@ -32,6 +32,14 @@ extension Chapter06 {
         let cnnRule = config.frozenCNN
             ? "both keep their CNN frozen, as wav2vec 2.0 keeps its pretrained one (--frozen-cnn)"
             : "both train every weight (wav2vec 2.0 keeps its pretrained CNN frozen; this small CNN did worse frozen: --frozen-cnn shows it)"
+        // A fixed count when minimum = maximum: CTC first learns to emit only blanks (a digit error rate of 100%),
+        // and a run stopped early on that plateau would end there.
+        let budgetRule = budget.minimumSteps >= budget.maximumSteps
+            ? "\(budget.maximumSteps) updates of \(budget.batchSize) strings, validated on \(Int(100 * budget.validationFraction))% of the "
+                + "labelled strings held out, keeping the best validated parameters"
+            : "\(budget.minimumSteps) to \(budget.maximumSteps) updates of \(budget.batchSize) strings, validated on "
+                + "\(Int(100 * budget.validationFraction))% of the labelled strings held out, stopped after \(budget.patience) validations "
+                + "without improvement, keeping the best"
         chapter.say("""
             Strings of 2-5 digits are made by joining clips with 50-150 ms of faint noise (Sources/Datasets/DigitStrings.swift): \
             \(trainStrings.count) strings from the training clips (each clip once) and \(testStrings.count) strings \
@@ -41,13 +49,11 @@ extension Chapter06 {
             blanks dropped). The score is the digit error rate: edits (insertions, deletions, substitutions) over \
             reference digits. Fine-tuning starts from the data2vec checkpoint, training from scratch from a random \
             initialization of the same model; \(cnnRule), run side by side on the two \
-            cores, and share the budget rule: \(budget.minimumSteps) to \(budget.maximumSteps) updates of \(budget.batchSize) strings, \
-            validated on \(Int(100 * budget.validationFraction))% of the labelled strings held out, stopped after \
-            \(budget.patience) validations without improvement, keeping the best; with fewer than \
-            \(budget.minimumExamplesForValidation) labelled strings nothing is held out and all updates are used.
+            cores, and share the budget rule: \(budgetRule); with fewer than \(budget.minimumExamplesForValidation) labelled \
+            strings nothing is held out and the last parameters are kept.
             """)
         print("  labelled strings  seed   fine-tuned DER (updates)   scratch DER (updates)   seconds")
-        var lastFineTuned: SpeechRecognizer?
+        var bestFineTuned: (model: SpeechRecognizer, errorRate: Float)?
         for fraction in result.fractions {
             let count = max(2, Int((fraction * Double(trainStrings.count)).rounded()))
             result.labelledStrings[fraction] = count
@@ -75,7 +81,7 @@ extension Chapter06 {
                 print(String(format: "  %16d  %4d        %6.1f%% (%5d)          %6.1f%% (%5d)    %6.0f", count, seed, 100 * tuned.errorRate,
                              tuned.report.steps, 100 * scratch.errorRate, scratch.report.steps, Date().timeIntervalSince(start)))
                 fflush(nil)
-                lastFineTuned = fromData2Vec
+                if tuned.errorRate < bestFineTuned?.errorRate ?? .infinity { bestFineTuned = (fromData2Vec, tuned.errorRate) }
             }
         }
         print("\n  labelled strings   fine-tuned from data2vec     trained from scratch")
@@ -100,7 +106,7 @@ extension Chapter06 {
             figure.extraSettings = ["set key top right inside"]
             try figure.render(to: path)
         }
-        if let model = lastFineTuned { posteriorFigure(chapter, model, testStrings[0]) }
+        if let best = bestFineTuned { posteriorFigure(chapter, best.model, testStrings[0]) }
         if !options.quick {
             for fraction in result.fractions {
                 guard let tuned = result.fineTuned[fraction], let scratch = result.scratch[fraction] else { continue }

@@ -60,7 +60,8 @@ struct SpeechConfig {
     var frozenCNN = false
     var fineTuning = AdamWConfiguration(peakLearningRate: 2e-3, beta2: 0.98, epsilon: 1e-8, weightDecay: 0.01, warmupFraction: 0.1,
                                         finalFraction: 0.05, shape: .triStage(hold: 0.4), clipNorm: 3)
-    var fineTuningBudget = TrainingBudget(maximumEpochs: 300, maximumSteps: 500, minimumSteps: 300, batchSize: 8,
+    /// 500 updates for every run (minimum = maximum): stopping early could end a run on CTC's all-blank plateau.
+    var fineTuningBudget = TrainingBudget(maximumEpochs: 300, maximumSteps: 500, minimumSteps: 500, batchSize: 8,
                                           minimumStepsBetweenValidations: 50, maximumStepsBetweenValidations: 100, patience: 3,
                                           minimumExamplesForValidation: 20)
     /// Time masking while fine-tuning (wav2vec 2.0 fine-tunes with `mask_prob` 0.65 in low-resource settings);
