@@ -31,7 +31,8 @@ extension Chapter06 {
         let budget = config.fineTuningBudget
         let cnnRule = config.frozenCNN
             ? "both keep their CNN frozen, as wav2vec 2.0 keeps its pretrained one (--frozen-cnn)"
-            : "both train every weight (wav2vec 2.0 keeps its pretrained CNN frozen; this small CNN did worse frozen: --frozen-cnn shows it)"
+            : "both train every weight (wav2vec 2.0 keeps its pretrained CNN frozen; frozen in both, the scratch model would be "
+                + "stuck with a random CNN, a baseline that proves nothing: --frozen-cnn shows it)"
         // A fixed count when minimum = maximum: CTC first learns to emit only blanks (a digit error rate of 100%),
         // and a run stopped early on that plateau would end there.
         let budgetRule = budget.minimumSteps >= budget.maximumSteps

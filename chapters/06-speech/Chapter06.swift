@@ -55,8 +55,8 @@ struct SpeechConfig {
     var labelFractions = [0.01, 0.1, 1.0]
     var recognitionSeeds = [0.01: 2, 0.1: 2, 1.0: 1]
     /// CTC fine-tuning and training from scratch: the same model, optimizer and budget rule. Both train every
-    /// weight, the CNN included (wav2vec 2.0 freezes its pretrained CNN; this small one, frozen, did worse:
-    /// see README).
+    /// weight, the CNN included (wav2vec 2.0 freezes its pretrained CNN; frozen in both, the scratch model would
+    /// keep a random CNN: see README).
     var frozenCNN = false
     var fineTuning = AdamWConfiguration(peakLearningRate: 2e-3, beta2: 0.98, epsilon: 1e-8, weightDecay: 0.01, warmupFraction: 0.1,
                                         finalFraction: 0.05, shape: .triStage(hold: 0.4), clipNorm: 3)
