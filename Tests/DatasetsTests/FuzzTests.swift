@@ -102,4 +102,48 @@ struct FuzzTests {
         }
         #expect(errors + values == 1500 && errors > 500)
     }
+    /// SST-2's TSV reader (chapter 07) on damaged copies of the first 40 dev rows: a clear error, or rows whose
+    /// labels are 0 or 1 and whose sentences are not empty.
+    @Test func sst2ReaderSurvivesDamage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-sst2-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let lines = try readText(dataFolder.appendingPathComponent("text/sst2_dev.tsv")).split(separator: "\n").prefix(41)
+        let valid = Data((lines.joined(separator: "\n") + "\n").utf8)
+        let file = folder.appendingPathComponent("sst2.tsv")
+        var rng = RandomGenerator(seed: 5)
+        var (errors, values) = (0, 0)
+        for _ in 0..<1500 {
+            try mutate(valid, using: &rng).write(to: file)
+            do {
+                let rows = try SST2(file)
+                #expect(rows.count > 0 && rows.count == rows.sentences.count)
+                #expect(rows.labels.allSatisfy { $0 == 0 || $0 == 1 })
+                #expect(rows.sentences.allSatisfy { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
+                values += 1
+            } catch { errors += 1 }
+        }
+        #expect(errors + values == 1500 && errors > 100 && values > 100)
+    }
+
+    /// speakers.txt (chapter 06's speaker names) on damaged copies: a clear error, or distinct non-negative ids
+    /// with names.
+    @Test func speakerListSurvivesDamage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-speakers-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let valid = try Data(contentsOf: dataFolder.appendingPathComponent("speech/speakers.txt"))
+        let file = folder.appendingPathComponent("speakers.txt")
+        var rng = RandomGenerator(seed: 6)
+        var (errors, values) = (0, 0)
+        for _ in 0..<1500 {
+            try mutate(valid, using: &rng).write(to: file)
+            do {
+                let names = try SpokenDigits.readSpeakers(file)
+                #expect(!names.isEmpty && names.keys.allSatisfy { $0 >= 0 } && names.values.allSatisfy { !$0.isEmpty })
+                values += 1
+            } catch { errors += 1 }
+        }
+        #expect(errors + values == 1500 && errors > 100 && values > 100)
+    }
 }
