@@ -82,7 +82,8 @@ extension Chapter04 {
         chapter.figure("04-block-masks.png") { path throws(PlotError) in
             let images = (0..<8).map { blockMasks.isMasked[$0].map { $0 ? Float(1) : 0 } }
             try ImageGrid.render(images, width: 7, height: 7, columns: 8,
-                                 titles: (0..<8).map { "\(blockMasks.maskedCounts[$0]) of \(cells) masked (white)" }, to: path, cellSize: 150)
+                                 titles: (0..<8).map { "\(blockMasks.maskedCounts[$0]) of \(cells)" },
+                                 title: "Block masks on the 7 x 7 patch grid (white = masked, title = masked patches)", to: path, cellSize: 150)
         }
     }
 }
