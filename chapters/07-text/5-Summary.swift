@@ -12,6 +12,43 @@ extension Chapter07 {
             return "with \(count) labels: " + cells.joined(separator: ", ")
         }
         chapter.say("SST-2 dev accuracy, " + lines.joined(separator: "; ") + ".")
+        // What the numbers say, decided by this run's numbers.
+        func mean(_ count: Int, _ encoder: String) -> Float { 100 * (sentiment.fineTuned[count]?[encoder]?.mean ?? .nan) }
+        let scratchBest = sentiment.budgets.allSatisfy { c in
+            mean(c, "from scratch") > mean(c, "data2vec") && mean(c, "from scratch") > mean(c, "masked LM")
+        }
+        let data2vecBest = sentiment.budgets.allSatisfy { c in
+            mean(c, "data2vec") > mean(c, "from scratch") && mean(c, "data2vec") >= mean(c, "masked LM")
+        }
+        if scratchBest {
+            chapter.say("""
+                At this scale pretraining did not help fine-tuning: training from scratch was best with both budgets. \
+                A 4-block model of width \(config.encoder.dimension) pretrained for \(config.pretrainingSteps) steps is far \
+                from the paper's 12 blocks of 768 pretrained for a million updates, and this chapter does not reproduce \
+                the paper's GLUE result.
+                """)
+        } else if data2vecBest {
+            chapter.say("data2vec was the best starting point with both budgets, the paper's result in small.")
+        } else {
+            chapter.say("No starting point was best with both budgets.")
+        }
+        let capped = sentiment.budgets.filter { c in Array((sentiment.steps[c] ?? [:]).values.joined()).allSatisfy { $0 >= config.fineTuningBudget.maximumSteps } }
+        if let count = capped.first {
+            chapter.say("""
+                With \(count) labels every run stopped at the \(config.fineTuningBudget.maximumSteps)-update cap: \
+                those numbers are limited by the budget, for all three starting points alike.
+                """)
+        }
+        if let d2v = sentiment.probes["data2vec"]?["mean"], let lm = sentiment.probes["masked LM"]?["mean"],
+           let random = sentiment.probes["random encoder"]?["mean"] {
+            let best = d2v > lm && d2v > random
+            chapter.say(String(format: """
+                The linear probe on mean-pooled frozen features reads %.1f%% from data2vec, %.1f%% from the masked LM and \
+                %.1f%% from a random encoder: %@
+                """, 100 * d2v, 100 * lm, 100 * random,
+                best ? "data2vec's features are the most linearly informative of the three." as NSString
+                     : "data2vec's features are not the most linearly informative here." as NSString))
+        }
         chapter.say("""
             Exercises (Tests/ExerciseTests/Chapter07ExerciseTests.swift holds the checkable part of each answer):
             (1) --masking spans: the shipped config's masking (spans of 4, p 0.35, all shown as <mask>). How many \
