@@ -102,26 +102,31 @@ struct FuzzTests {
         }
         #expect(errors + values == 1500 && errors > 500)
     }
-    /// SST-2's TSV reader (chapter 07) on damaged copies of the first 40 dev rows: a clear error, or rows whose
-    /// labels are 0 or 1 and whose sentences are not empty.
-    @Test func sst2ReaderSurvivesDamage() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-sst2-\(getpid())")
+    /// Writes 1,500 damaged copies of `valid` to a file named `name` and hands each to `read`, which either
+    /// throws (a clear error) or checks the value it read. Returns (errors, values).
+    func fuzzFile(_ valid: Data, name: String, seed: UInt64, _ read: (URL) throws -> Void) throws -> (errors: Int, values: Int) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(name)-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let lines = try readText(dataFolder.appendingPathComponent("text/sst2_dev.tsv")).split(separator: "\n").prefix(41)
-        let valid = Data((lines.joined(separator: "\n") + "\n").utf8)
-        let file = folder.appendingPathComponent("sst2.tsv")
-        var rng = RandomGenerator(seed: 5)
+        let file = folder.appendingPathComponent(name)
+        var rng = RandomGenerator(seed: seed)
         var (errors, values) = (0, 0)
         for _ in 0..<1500 {
             try mutate(valid, using: &rng).write(to: file)
-            do {
-                let rows = try SST2(file)
-                #expect(rows.count > 0 && rows.count == rows.sentences.count)
-                #expect(rows.labels.allSatisfy { $0 == 0 || $0 == 1 })
-                #expect(rows.sentences.allSatisfy { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
-                values += 1
-            } catch { errors += 1 }
+            do { try read(file); values += 1 } catch { errors += 1 }
+        }
+        return (errors, values)
+    }
+
+    /// SST-2's TSV reader (chapter 07) on damaged copies of the first 40 dev rows: a clear error, or rows whose
+    /// labels are 0 or 1 and whose sentences are not empty.
+    @Test func sst2ReaderSurvivesDamage() throws {
+        let lines = try readText(dataFolder.appendingPathComponent("text/sst2_dev.tsv")).split(separator: "\n").prefix(41)
+        let (errors, values) = try fuzzFile(Data((lines.joined(separator: "\n") + "\n").utf8), name: "sst2.tsv", seed: 5) { file in
+            let rows = try SST2(file)
+            #expect(rows.count > 0 && rows.count == rows.sentences.count)
+            #expect(rows.labels.allSatisfy { $0 == 0 || $0 == 1 })
+            #expect(rows.sentences.allSatisfy { !$0.trimmingCharacters(in: .whitespaces).isEmpty })
         }
         #expect(errors + values == 1500 && errors > 100 && values > 100)
     }
@@ -129,20 +134,10 @@ struct FuzzTests {
     /// speakers.txt (chapter 06's speaker names) on damaged copies: a clear error, or distinct non-negative ids
     /// with names.
     @Test func speakerListSurvivesDamage() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-speakers-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let valid = try Data(contentsOf: dataFolder.appendingPathComponent("speech/speakers.txt"))
-        let file = folder.appendingPathComponent("speakers.txt")
-        var rng = RandomGenerator(seed: 6)
-        var (errors, values) = (0, 0)
-        for _ in 0..<1500 {
-            try mutate(valid, using: &rng).write(to: file)
-            do {
-                let names = try SpokenDigits.readSpeakers(file)
-                #expect(!names.isEmpty && names.keys.allSatisfy { $0 >= 0 } && names.values.allSatisfy { !$0.isEmpty })
-                values += 1
-            } catch { errors += 1 }
+        let (errors, values) = try fuzzFile(valid, name: "speakers.txt", seed: 6) { file in
+            let names = try SpokenDigits.readSpeakers(file)
+            #expect(!names.isEmpty && names.keys.allSatisfy { $0 >= 0 } && names.values.allSatisfy { !$0.isEmpty })
         }
         #expect(errors + values == 1500 && errors > 100 && values > 100)
     }
