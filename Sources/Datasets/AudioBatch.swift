@@ -37,14 +37,3 @@ extension SpokenDigits {
         })
     }
 }
-
-/// Batches of indices whose items have similar lengths, so that little of a padded batch is padding
-/// (fairseq orders by size and batches neighbours). The items are sorted by length with random ties, cut
-/// into batches of `size`, and the batches shuffled. Every index appears once.
-public func lengthBucketedBatches(_ indices: [Int], lengths: (Int) -> Int, size: Int, using rng: inout RandomGenerator) -> [[Int]] {
-    let keyed = indices.map { (index: $0, length: lengths($0), tieBreak: rng.next()) }
-    let order = keyed.sorted { ($0.length, $0.tieBreak) < ($1.length, $1.tieBreak) }.map(\.index)
-    var batches = stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min($0 + size, order.count)]) }
-    rng.shuffle(&batches)
-    return batches
-}

@@ -25,6 +25,9 @@ public struct TrainingBudget: Sendable, Equatable {
     public var patience: Int
     /// The fraction of the labelled examples held out for validation, class by class.
     public var validationFraction: Double
+    /// At most this many held out (a smaller fraction for large label sets: validating 13,000 phrases every
+    /// 150 updates took as long as the training; the rest train).
+    public var maximumValidationExamples: Int
     /// With fewer labelled examples than this, nothing is held out: training runs `maximumEpochs` and the
     /// last parameters are kept (too few examples to both train and validate).
     public var minimumExamplesForValidation: Int
@@ -32,7 +35,7 @@ public struct TrainingBudget: Sendable, Equatable {
     /// A budget; see the properties.
     public init(maximumEpochs: Int, maximumSteps: Int = .max, minimumSteps: Int = 0, batchSize: Int = 64, minimumStepsBetweenValidations: Int = 1,
                 maximumStepsBetweenValidations: Int = 200, patience: Int = 5, validationFraction: Double = 0.2,
-                minimumExamplesForValidation: Int = 50) {
+                maximumValidationExamples: Int = .max, minimumExamplesForValidation: Int = 50) {
         self.maximumEpochs = maximumEpochs
         self.maximumSteps = maximumSteps
         self.minimumSteps = minimumSteps
@@ -41,6 +44,7 @@ public struct TrainingBudget: Sendable, Equatable {
         self.maximumStepsBetweenValidations = maximumStepsBetweenValidations
         self.patience = patience
         self.validationFraction = validationFraction
+        self.maximumValidationExamples = maximumValidationExamples
         self.minimumExamplesForValidation = minimumExamplesForValidation
     }
 }
@@ -71,13 +75,23 @@ public struct TrainingReport: Sendable {
 ///   - loss: the training loss of a batch of example indices (the model is in training mode).
 ///   - score: a validation score of some example indices, higher is better (the model is in evaluation
 ///     mode and no graph is recorded), for example the accuracy or minus an error rate.
+///   - lengths: each example's length, for padded sequences of different lengths: then every pass's batches
+///     hold examples of similar length (`lengthBucketedBatches`, fairseq's batching by size) in random
+///     order, and little of a batch is padding. Nil: uniformly shuffled batches.
 public func trainWithEarlyStopping(_ model: any Module, optimization: AdamWConfiguration, examples: [Int], labels: [Int],
-                                   budget: TrainingBudget, seed: UInt64, loss: ([Int]) -> Tensor,
+                                   budget: TrainingBudget, seed: UInt64, lengths: ((Int) -> Int)? = nil, loss: ([Int]) -> Tensor,
                                    score: ([Int]) -> Float) -> TrainingReport {
     var rng = RandomGenerator(seed: seed)
-    let (train, validation) = validationSplit(examples, labels: labels, fraction: budget.validationFraction,
+    let fraction = min(budget.validationFraction, Double(budget.maximumValidationExamples) / Double(max(1, examples.count)))
+    let (train, validation) = validationSplit(examples, labels: labels, fraction: fraction,
                                               minimumExamples: budget.minimumExamplesForValidation, using: &rng)
     var batches = ShuffledBatches(train, size: budget.batchSize)
+    var bucketed: [[Int]] = []  // what is left of this pass's length-bucketed batches
+    func nextBatch() -> [Int] {
+        guard let lengths else { return batches.next(using: &rng) }
+        if bucketed.isEmpty { bucketed = lengthBucketedBatches(train, lengths: lengths, size: batches.size, using: &rng) }
+        return bucketed.removeLast()
+    }
     let stepsPerEpoch = max(1, batches.batchesPerEpoch)
     let totalSteps = min(budget.maximumSteps, budget.maximumEpochs * stepsPerEpoch)
     let interval = max(budget.minimumStepsBetweenValidations, min(stepsPerEpoch, budget.maximumStepsBetweenValidations))
@@ -95,7 +109,7 @@ public func trainWithEarlyStopping(_ model: any Module, optimization: AdamWConfi
 
     model.train()
     while step < totalSteps {
-        loss(batches.next(using: &rng)).backward()
+        loss(nextBatch()).backward()
         takeStep(optimizer, learningRate: schedule.learningRate(at: step), clipNorm: optimization.clipNorm)
         step += 1
         guard !validation.isEmpty, step % interval == 0 || step == totalSteps else { continue }

@@ -20,6 +20,14 @@ struct EvaluationTests {
         #expect(chunks(Array(0..<7), size: 3) == [[0, 1, 2], [3, 4, 5], [6]])
     }
 
+    @Test func lengthBucketedBatchesHoldNeighboursInLength() {
+        var rng = RandomGenerator(seed: 1)
+        let lengths = (0..<100).map { ($0 * 37) % 100 }  // a permutation of 0..<100
+        let batches = lengthBucketedBatches(Array(0..<100), lengths: { lengths[$0] }, size: 10, using: &rng)
+        #expect(batches.flatMap { $0 }.sorted() == Array(0..<100))
+        #expect(batches.allSatisfy { batch in (batch.map { lengths[$0] }.max()! - batch.map { lengths[$0] }.min()!) < 10 })
+    }
+
     @Test func balancedSubsetsAreBalancedAndRefuseTooMany() throws {
         let labels = (0..<300).map { $0 % 3 == 0 ? 0 : ($0 % 3 == 1 ? 1 : 2) }
         var rng = RandomGenerator(seed: 2)
@@ -102,5 +110,12 @@ struct EvaluationTests {
         #expect(report.bestStep == 3 * 5)  // 160 / 32 = 5 steps per epoch, validated once per epoch
         #expect(model.linear.weight.scalars == snapshots[2] && snapshots[2] != snapshots[4])
         #expect(!model.isTraining)
+        // A cap on the held-out examples: 10 of 200 instead of 40, the rest train.
+        let capped = trainWithEarlyStopping(
+            model, optimization: AdamWConfiguration(peakLearningRate: 1e-2), examples: Array(0..<200), labels: data.labels,
+            budget: TrainingBudget(maximumEpochs: 1, batchSize: 32, maximumValidationExamples: 10), seed: 0,
+            loss: { batch in Loss.crossEntropy(logits: model(data.features.indexSelect(batch, along: 0)), labels: batch.map { data.labels[$0] }) },
+            score: { _ in 0 })
+        #expect(capped.validationExamples == 10 && capped.trainingExamples == 190)
     }
 }
