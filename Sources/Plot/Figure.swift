@@ -15,8 +15,9 @@ public struct Figure {
         case points(x: [Double], y: [Double], title: String, color: Int? = nil, size: Double = 0.6)
         /// A grid of values drawn as colours: `values[row][column]`, row 0 at `yRange.lowerBound`.
         case heatmap(values: [[Double]], xRange: ClosedRange<Double>, yRange: ClosedRange<Double>)
-        /// Grouped bars: one group per category, one bar per series.
-        case bars(categories: [String], series: [(title: String, values: [Double])])
+        /// Grouped bars: one group per category, one bar per series; with `ranges`, each bar also gets an
+        /// error bar from `low` to `high` (e.g. the range over seeds), one range per series and category.
+        case bars(categories: [String], series: [(title: String, values: [Double])], ranges: [(low: [Double], high: [Double])]? = nil)
         /// A polyline through (x, y) with a vertical bar from `low` to `high` at each point (e.g. the range over seeds).
         case lineWithRanges(x: [Double], y: [Double], low: [Double], high: [Double], title: String)
     }
@@ -118,19 +119,27 @@ public struct Figure {
                 lines.append("\(name) << EOD\n\(rows.joined(separator: "\n"))\nEOD")
                 lines.append("set palette defined (0 '#2166ac', 0.5 '#f7f7f7', 1 '#b2182b')")
                 plots.append("\(name) using 1:2:3 with image notitle")
-            case .bars(let categories, let series):
+            case .bars(let categories, let series, let ranges):
                 guard series.allSatisfy({ $0.values.count == categories.count }) else {
                     throw .invalidData("every bar series needs one value per category (\(categories.count))")
                 }
+                if let ranges, ranges.count != series.count || !ranges.allSatisfy({ $0.low.count == categories.count && $0.high.count == categories.count }) {
+                    throw .invalidData("bar ranges need one low and one high per series (\(series.count)) and category (\(categories.count))")
+                }
+                // Columns per series: the value, then (with ranges) its low and high.
                 let rows = categories.indices.map { i in
-                    "\"\(categories[i])\" " + series.map { finite($0.values[i]) }.joined(separator: " ")
+                    "\"\(categories[i])\" " + series.indices.map { s in
+                        ([series[s].values[i]] + (ranges.map { [$0[s].low[i], $0[s].high[i]] } ?? [])).map(finite).joined(separator: " ")
+                    }.joined(separator: " ")
                 }
                 lines.append("\(name) << EOD\n\(rows.joined(separator: "\n"))\nEOD")
-                lines += ["set style data histogram", "set style histogram cluster gap 1", "set style fill solid 0.8 border -1",
-                          "set boxwidth 0.9"]
+                lines += ["set style data histogram", ranges == nil ? "set style histogram cluster gap 1" : "set style histogram errorbars gap 1 lw 1",
+                          "set style fill solid 0.8 border -1", "set boxwidth 0.9"]
+                let width = ranges == nil ? 1 : 3
                 for (s, bar) in series.enumerated() {
-                    let xtic = s == 0 ? ":xtic(1)" : ""
-                    plots.append("\(name) using \(s + 2)\(xtic) title '\(Gnuplot.quoted(bar.title))'")
+                    let column = 2 + s * width
+                    let using = ranges == nil ? "\(column)" : "\(column):\(column + 1):\(column + 2)"
+                    plots.append("\(name) using \(using)\(s == 0 ? ":xtic(1)" : "") title '\(Gnuplot.quoted(bar.title))'")
                 }
             }
         }

@@ -20,6 +20,19 @@ struct PlotTests {
         #expect(script.contains("lc 4"))
     }
 
+    /// Bars with ranges: each series' value, low and high side by side, drawn as gnuplot's histogram errorbars.
+    @Test func barsWithRangesCarryLowAndHigh() throws {
+        var figure = Figure(title: "bars")
+        figure.add(.bars(categories: ["a", "b"], series: [("x", [1, 2]), ("y", [3, 4])], ranges: [([0.5, 1.5], [1.5, 2.5]), ([3, 4], [3, 4])]))
+        let script = try figure.script()
+        #expect(script.contains("\"a\" 1.0 0.5 1.5 3.0 3.0 3.0\n\"b\" 2.0 1.5 2.5 4.0 4.0 4.0"))
+        #expect(script.contains("set style histogram errorbars"))
+        #expect(script.contains("using 2:3:4:xtic(1) title 'x'") && script.contains("using 5:6:7 title 'y'"))
+        var short = Figure(title: "short ranges")
+        short.add(.bars(categories: ["a", "b"], series: [("x", [1, 2])], ranges: [([0.5], [1.5])]))
+        #expect(throws: PlotError.self) { try short.script() }
+    }
+
     @Test func badDataIsAnErrorNotACrash() {
         var figure = Figure(title: "bad")
         figure.add(.line(x: [1, 2], y: [1], title: "mismatched"))
@@ -47,7 +60,7 @@ struct PlotTests {
         #expect(Array(data.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])  // the PNG signature
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["line.png"])  // no temporary left
         var bars = Figure(title: "bars")
-        bars.add(.bars(categories: ["a", "b"], series: [("x", [1, 2]), ("y", [2, 1])]))
+        bars.add(.bars(categories: ["a", "b"], series: [("x", [1, 2]), ("y", [2, 1])], ranges: [([0.5, 1.5], [1.5, 2.5]), ([2, 1], [2, 1])]))
         try bars.render(to: folder.appendingPathComponent("bars.png").path)
         try ImageGrid.render([[Float](repeating: 0.5, count: 16), (0..<16).map(Float.init)], width: 4, height: 4, columns: 2,
                              titles: ["flat", "ramp"], title: "a \"quoted\" title long enough to wrap onto a second line", colorRange: 0...15, to: folder.appendingPathComponent("grid.png").path)
