@@ -1,5 +1,6 @@
-// Chapter 07's other models (Sources/Data2Vec/Text/TextModels.swift): RoBERTa's tied masked-LM head, the
-// masked-LM trainer that data2vec is compared with, and the sentence classifier fine-tuned on SST-2.
+// Chapter 07's other models (Sources/Data2Vec/Text/TextBackbone.swift, MaskedLanguageModel.swift and
+// SentenceClassifier.swift): RoBERTa's tied masked-LM head, the masked-LM trainer that data2vec is compared
+// with, and the sentence classifier fine-tuned on SST-2.
 import Autograd
 import Foundation
 @testable import Data2Vec

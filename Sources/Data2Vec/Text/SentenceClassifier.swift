@@ -1,0 +1,39 @@
+// The sentence classifier fine-tuned on SST-2 (RoBERTa's `RobertaClassificationHead` in
+// fairseq/models/roberta/model.py, on the output at <s>).
+import Autograd
+import NN
+
+/// RoBERTa's sentence classifier: the encoder's output at <s> -> dropout -> Linear(D, D) -> tanh -> dropout
+/// -> Linear(D, classes). A batch of sentences -> logits [B, classes].
+public final class SentenceClassifier: Module {
+    /// The encoder (pretrained or not).
+    public let backbone: TextBackbone
+    /// Dropout before each Linear layer.
+    public let dropout: Dropout
+    /// Linear(D, D) before the tanh.
+    public let dense: Linear
+    /// Linear(D, classes).
+    public let output: Linear
+    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
+    public var isTraining = true
+
+    /// A classifier with a fresh head.
+    public init(backbone: TextBackbone, classCount: Int, dropout: Float = 0.1, using rng: inout RandomGenerator) {
+        let d = backbone.encoder.configuration.dimension
+        self.backbone = backbone
+        self.dropout = Dropout(dropout, using: &rng)
+        dense = Linear(d, d, initializer: .normal(std: 0.02), using: &rng)
+        output = Linear(d, classCount, initializer: .normal(std: 0.02), using: &rng)
+    }
+
+    /// The child modules, by name (the prefixes of `namedParameters`).
+    public var submodules: [(name: String, module: any Module)] {
+        [("backbone", backbone), ("dropout", dropout), ("dense", dense), ("output", output)]
+    }
+
+    /// Sentences -> logits [B, classes].
+    public func callAsFunction(_ batch: TextBatch) -> Tensor {
+        let first = backbone.sentenceFeatures(batch, first: true)
+        return output(dropout(dense(dropout(first)).tanh()))
+    }
+}
