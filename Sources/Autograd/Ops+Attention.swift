@@ -110,15 +110,14 @@ extension Tensor {
                     var rng = RandomGenerator(seed: dropSeed &+ UInt64(p) &* 0x9E37_79B9_7F4A_7C15)
                     let mask = dropMask.pointer + a(p), keep = 1 / (1 - dropProbability)
                     // Four 16-bit draws from each 64 random bits (the generator was a tenth of a speech step): an
-                    // element is dropped when its draw is below p 2^16, so p is honoured to 1 / 65,536.
-                    let threshold = UInt64((Double(dropProbability) * 65_536).rounded())
+                    // element is dropped when its draw is below p 2^16, so p is honoured to 1 / 65,536. The draws
+                    // are compared four at a time (lane j holds bits 16 j ..< 16 j + 16); t * tp is a multiple of 8.
+                    let threshold = SIMD4<UInt32>(repeating: UInt32((Double(dropProbability) * 65_536).rounded()))
+                    let (zero, kept) = (SIMD4<Float>(repeating: 0), SIMD4<Float>(repeating: keep))
                     var i = 0
                     while i < t * tp {
-                        var bits = rng.next()
-                        for j in i..<min(i + 4, t * tp) {
-                            mask[j] = bits & 0xFFFF < threshold ? 0 : keep
-                            bits >>= 16
-                        }
+                        let draws = SIMD4<UInt32>(truncatingIfNeeded: unsafeBitCast(rng.next().littleEndian, to: SIMD4<UInt16>.self))
+                        UnsafeMutableRawPointer(mask + i).storeBytes(of: kept.replacing(with: zero, where: draws .< threshold), as: SIMD4<Float>.self)
                         i += 4
                     }
                     applyDropMask(p, dropped)
