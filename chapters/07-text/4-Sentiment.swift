@@ -38,8 +38,8 @@ extension Chapter07 {
             encoder, the masked LM encoder, and a random initialization (from scratch). Each is fine-tuned on \
             \(result.budgets.map(String.init).joined(separator: " and ")) labelled phrases (a random subset per seed) \
             with Adam (0.9, 0.98), weight decay 0.1 and warm-up (RoBERTa's recipe) at a learning rate of \
-            \(config.fineTuning.peakLearningRate), batches of \(budget.batchSize), validated on \
-            \(Int(100 * budget.validationFraction))% of the labelled phrases held out, stopped after \(budget.patience) \
+            \(config.fineTuning.peakLearningRate), batches of \(budget.batchSize) phrases of similar length, validated on \
+            \(Int(100 * budget.validationFraction))% of the labelled phrases held out (at most \(budget.maximumValidationExamples)), stopped after \(budget.patience) \
             validations without improvement (at most \(budget.maximumSteps) updates), keeping the best. The dev \
             sentences are used once, at the end.
             """)
@@ -62,6 +62,7 @@ extension Chapter07 {
                 let model = SentenceClassifier(backbone: backbone, classCount: 2, using: &rng)
                 let report = trainWithEarlyStopping(
                     model, optimization: config.fineTuning, examples: labelled, labels: train.labels, budget: budget, seed: UInt64(seed),
+                    lengths: { trainIDs[$0].count },
                     loss: { batch in Loss.crossEntropy(logits: model(TextBatch(batch.map { trainIDs[$0] })), labels: batch.map { train.labels[$0] }) },
                     score: { accuracyOn(model, trainIDs, train.labels, $0) })
                 return (Tensor.withoutGradients { accuracyOn(model, devIDs, dev.labels, Array(0..<dev.count)) }, report.steps)
@@ -86,9 +87,11 @@ extension Chapter07 {
             }.joined(separator: " "))
         }
 
-        // Linear probes on frozen features of the many-label subset.
+        // Linear probes on frozen features of the many-label subset. The phrases go through the encoder sorted by
+        // length (little padding per chunk), and each label travels with its phrase.
         var pick = RandomGenerator(seed: options.seed &+ 700)
-        let probeSet = Array(pick.permutation(train.count).prefix(result.budgets.last!))
+        let probeSet = Array(pick.permutation(train.count).prefix(result.budgets.last!)).sorted { trainIDs[$0].count < trainIDs[$1].count }
+        let devSet = Array(0..<dev.count).sorted { devIDs[$0].count < devIDs[$1].count }
         let random = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &pick)
         let encoders: [(String, TextBackbone)] = [("data2vec", pretrained.data2vec), ("masked LM", pretrained.languageModel), ("random encoder", random)]
         let probeResults = Parallel.independentJobs(encoders.count * 2) { job -> Float in
@@ -100,8 +103,8 @@ extension Chapter07 {
                 }, along: 0)
             }
             return LinearProbe.accuracy(trainFeatures: features(trainIDs, probeSet), trainLabels: probeSet.map { train.labels[$0] },
-                                        labelled: Array(probeSet.indices), testFeatures: features(devIDs, Array(0..<dev.count)),
-                                        testLabels: dev.labels, classCount: 2, configuration: config.probe, seed: 0)
+                                        labelled: Array(probeSet.indices), testFeatures: features(devIDs, devSet),
+                                        testLabels: devSet.map { dev.labels[$0] }, classCount: 2, configuration: config.probe, seed: 0)
         }
         print("\n  linear probe on frozen features (\(probeSet.count) labelled phrases):   <s>      mean over tokens")
         for (k, (name, _)) in encoders.enumerated() {
@@ -110,10 +113,14 @@ extension Chapter07 {
         }
 
         chapter.figure("07-sst2.png") { path throws(PlotError) in
-            var figure = Figure(title: "SST-2 dev accuracy (\(dev.count) sentences; mean over seeds)", yLabel: "accuracy (%)")
-            figure.add(.bars(categories: result.budgets.map { "\($0) labels" }, series: Sentiment.encoders.map { encoder in
-                (encoder, result.budgets.map { 100 * Double(result.fineTuned[$0]?[encoder]?.mean ?? 0) })
-            }))
+            var figure = Figure(title: "SST-2 dev accuracy (\(dev.count) sentences; mean over seeds, bars from lowest to highest seed)",
+                                yLabel: "accuracy (%)")
+            func over(_ encoder: String, _ statistic: (SeedStatistics) -> Float) -> [Double] {
+                result.budgets.map { 100 * Double(result.fineTuned[$0]?[encoder].map(statistic) ?? 0) }
+            }
+            figure.add(.bars(categories: result.budgets.map { "\($0) labels" },
+                             series: Sentiment.encoders.map { ($0, over($0) { $0.mean }) },
+                             ranges: Sentiment.encoders.map { (over($0) { $0.values.min()! }, over($0) { $0.values.max()! }) }))
             figure.yRange = 40...100
             try figure.render(to: path)
         }

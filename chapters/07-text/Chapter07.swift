@@ -55,8 +55,9 @@ struct TextConfig {
     var pretrainOnSST2Text = true
     /// Section 5: RoBERTa's fine-tuning (Adam 0.9 / 0.98, weight decay 0.1) at a learning rate for this size.
     var fineTuning = AdamWConfiguration(peakLearningRate: 3e-4, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.1, warmupFraction: 0.06)
-    var fineTuningBudget = TrainingBudget(maximumEpochs: 40, maximumSteps: 800, minimumSteps: 200, batchSize: 32,
-                                          minimumStepsBetweenValidations: 50, maximumStepsBetweenValidations: 150, patience: 4)
+    var fineTuningBudget = TrainingBudget(maximumEpochs: 40, maximumSteps: 1600, minimumSteps: 200, batchSize: 32,
+                                          minimumStepsBetweenValidations: 50, maximumStepsBetweenValidations: 150, patience: 4,
+                                          maximumValidationExamples: 2000)
     /// SST-2 training phrases in the "many labels" setting: all 67,349 (fewer picks a random subset).
     var manyLabels = 67_349
     var fewLabels = 1000
