@@ -54,6 +54,26 @@ struct SpeechFrontEndTests {
         } }
     }
 
+    /// A recognizer whose output reads k frames at once: ceil(T / k) steps, and a clip's steps never read the
+    /// frames past its end (what padding holds does not change them).
+    @Test func recognizerStepsGroupFramesAndIgnorePadding() {
+        var rng = RandomGenerator(seed: 4)
+        var frontEnd = SpeechFrontEndConfiguration(dimension: 8)
+        frontEnd.convolutions = frontEnd.convolutions.map { ConvolutionLayer(channels: 4, kernel: $0.kernel, stride: $0.stride) }
+        frontEnd.positionGroups = 2
+        let encoder = TransformerConfiguration(blockCount: 1, dimension: 8, headCount: 2, feedForwardDimension: 16, placement: .postLN,
+                                               inputLayerNorm: true)
+        let recognizer = SpeechRecognizer(backbone: SpeechBackbone(frontEnd: frontEnd, encoder: encoder, using: &rng), symbols: 11,
+                                          framesPerStep: 2, using: &rng)
+        recognizer.eval()
+        let long = (0..<2400).map { _ in rng.normal() }, short = (0..<1600).map { _ in rng.normal() }  // 29 and 19 frames
+        let (logits, lengths) = Tensor.withoutGradients { recognizer(AudioBatch([long, short]), frozenCNN: false) }
+        #expect(logits.shape == [2, 15, 11] && lengths == [15, 10])
+        // The short clip alone (no padding) gives the same outputs at its 10 steps; its last step reads frame 18 and zeros.
+        let (alone, _) = Tensor.withoutGradients { recognizer(AudioBatch([short]), frozenCNN: false) }
+        for t in 0..<10 { for c in 0..<11 { #expect(abs(alone[0, t, c] - logits[1, t, c]) < 1e-4) } }
+    }
+
     @Test func meanOverValidFramesIgnoresPadding() {
         let x = Tensor(shape: [2, 3, 1], [1, 2, 3, 4, 100, 100])
         #expect(meanOverValidFrames(x, lengths: [3, 1]).scalars == [2, 4])

@@ -7,7 +7,9 @@
 //
 // data2vec speech uses 5 layers of kernel 19 with 16 groups on 20 ms frames (receptive field 91 frames,
 // 1.8 s). "Same" padding keeps the length (fairseq's `SamePad` removes one frame when k is even; here k must
-// be odd). Padded frames are zeroed before the convolutions, as `extract_features` does.
+// be odd). Padded frames are zeroed before the convolutions, as `extract_features` does, and here again before
+// each later one: fairseq zeroes them once, so after a LayerNorm and GELU the padding is no longer zero and
+// the next convolution carries it into the last frames of a shorter clip.
 import Autograd
 import NN
 
@@ -36,15 +38,18 @@ public final class ConvolutionalPositions: Module {
             + norms.enumerated().map { ("norms.\($0.offset)", $0.element as any Module) }
     }
 
-    /// x [B, T, D] -> x + pos(x). `validLengths`: frames past a sample's length are zeroed first.
+    /// x [B, T, D] -> x + pos(x). `validLengths`: frames past a sample's length are zeroed before every
+    /// convolution, so a clip's output does not depend on the padding of the batch it is in.
     public func callAsFunction(_ x: Tensor, validLengths: [Int]? = nil) -> Tensor {
-        let input = validLengths.map { zeroPadding(x, validLengths: $0) } ?? x
+        let zeroed = { (h: Tensor) in validLengths.map { zeroPadding(h, validLengths: $0) } ?? h }
+        let input = zeroed(x)
         guard !convolutions.isEmpty else { return input }
-        var h = input.transposed(1, 2)  // [B, D, T]
-        for (convolution, norm) in zip(convolutions, norms) {
-            h = norm(convolution(h).transposed(1, 2)).gelu().transposed(1, 2)
+        var h = input
+        for (index, (convolution, norm)) in zip(convolutions, norms).enumerated() {
+            if index > 0 { h = zeroed(h) }
+            h = norm(convolution(h.transposed(1, 2)).transposed(1, 2)).gelu()  // [B, T, D] -> [B, D, T] -> conv -> [B, T, D]
         }
-        return input + h.transposed(1, 2)
+        return input + h
     }
 }
 
