@@ -62,4 +62,14 @@ struct Chapter06ExerciseTests {
             #expect(count == frames * (frames + 1) / 2)
         }
     }
+
+    /// Exercise 5 (--ctc-frames-per-step 1): a string of 3 digits over 1.5 s is 150 frames of 10 ms. With one output
+    /// per frame, at least 150 - 3 = 147 outputs must be blanks (or repeats); with one per 20 ms, 75 - 3 = 72. The
+    /// recognizer's steps: ceil(frames / k).
+    @Test func exercise5_fewerStepsFewerBlanks() {
+        let (frames, digits) = (150, 3)
+        let steps = [1, 2].map { k in (frames + k - 1) / k }
+        #expect(steps == [150, 75])
+        #expect(steps.map { $0 - digits } == [147, 72])
+    }
 }

@@ -75,10 +75,12 @@ extension Chapter06 {
         }
         print("  probe accuracy: data2vec \(result.data2vec.summary()), random encoder \(result.random.summary()), log-mel \(result.logMel.summary())")
         chapter.figure("06-probe.png") { path throws(PlotError) in
-            var figure = Figure(title: "Spoken digit classification from frozen features (\(data.test.count) test clips, mean over \(config.probeSeeds) seeds)",
+            var figure = Figure(title: "Spoken digit classification from frozen features (\(data.test.count) test clips, mean over \(config.probeSeeds) seeds, bars from lowest to highest)",
                                 yLabel: "test accuracy (%)")
+            let probes = [result.data2vec, result.random, result.logMel]
             figure.add(.bars(categories: ["data2vec encoder", "random encoder", "log-mel filterbanks"],
-                             series: [("linear probe", [result.data2vec, result.random, result.logMel].map { 100 * Double($0.mean) })]))
+                             series: [("linear probe", probes.map { 100 * Double($0.mean) })],
+                             ranges: [(probes.map { 100 * Double($0.values.min()!) }, probes.map { 100 * Double($0.values.max()!) })]))
             figure.yRange = 0...100
             try figure.render(to: path)
         }

@@ -16,12 +16,47 @@ extension Chapter06 {
             The probe reads the spoken digit from data2vec's frozen features with %.1f%% accuracy, against %.1f%% for \
             a random encoder and %.1f%% for log-mel filterbanks (test set: %@). Digit error rates: %@.
             """, 100 * probe.data2vec.mean, 100 * probe.random.mean, 100 * probe.logMel.mean, data.splitDescription, lines.joined(separator: "; ")))
+        if !options.quick { chapter.say(recognitionFindings(config, recognition)) }
         chapter.say("""
             Exercises (Tests/ExerciseTests/Chapter06ExerciseTests.swift holds the checkable part of each answer):
             (1) --span-length 10: spans of 100 ms. The paper found 5 frames of 20 ms far worse than 10; is it here?
             (2) --test-speakers theo: a speaker the model never heard. Which of the three probes suffers most?
             (3) --top-k 1: targets from the last block only.
             (4) Run the CTC loss by hand on two frames (Tests/AutogradTests/CTCTests.swift has the worked example).
+            (5) --ctc-frames-per-step 1: one CTC output per 10 ms frame. How long do the recognizers emit only blanks?
             """)
+    }
+
+    /// What the recognition runs of this run show: where pretraining helped, the goal at 10%, and whether the
+    /// runs used their whole budget.
+    func recognitionFindings(_ config: SpeechConfig, _ recognition: SpeechRecognition) -> String {
+        let name = { (f: Double) in String(format: "%.0f%%", 100 * f) }
+        let pairs = recognition.fractions.compactMap { f in
+            recognition.fineTuned[f].flatMap { t in recognition.scratch[f].map { (f, t.mean, $0.mean) } }
+        }
+        let helped = pairs.filter { $0.1 < $0.2 }.map { name($0.0) }, hurt = pairs.filter { $0.1 >= $0.2 }.map { name($0.0) }
+        var findings: [String] = []
+        if !helped.isEmpty {
+            findings.append("Fine-tuning from data2vec read the digits better than training from scratch with \(helped.joined(separator: " and ")) of the labelled strings")
+        }
+        if !hurt.isEmpty {
+            findings.append("training from scratch was better with \(hurt.joined(separator: " and ")) (the learning rates, "
+                            + "\(config.fineTuning.peakLearningRate) for the pretrained encoder and \(config.scratchTraining.peakLearningRate) from "
+                            + "scratch, were chosen with few labels)")
+        }
+        var text = findings.joined(separator: "; ") + "."
+        text = text.prefix(1).uppercased() + text.dropFirst()
+        if let tenth = pairs.first(where: { abs($0.0 - 0.1) < 1e-9 }) {
+            text += String(format: " With 10%% of the strings the error rate is %.1f%% against %.1f%%: %@ half of scratch's.", 100 * tenth.1, 100 * tenth.2,
+                           tenth.1 <= tenth.2 / 2 ? "at most" : "more than")
+        }
+        let capped = recognition.fractions.filter { f in
+            (recognition.fineTunedSteps[f] ?? []).contains(config.fineTuningBudget.maximumSteps) || (recognition.scratchSteps[f] ?? []).contains(config.fineTuningBudget.maximumSteps)
+        }
+        if !capped.isEmpty {
+            text += " Runs with \(capped.map(name).joined(separator: " and ")) of the strings reached the cap of \(config.fineTuningBudget.maximumSteps) "
+                + "updates: their error rates are limited by the budget, far from the paper's 13,000-320,000 fine-tuning updates."
+        }
+        return text
     }
 }
