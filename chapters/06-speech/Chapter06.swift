@@ -54,9 +54,9 @@ struct SpeechConfig {
     var testStringPasses = 3
     var labelFractions = [0.01, 0.1, 1.0]
     var recognitionSeeds = [0.01: 2, 0.1: 2, 1.0: 1]
-    /// CTC fine-tuning and training from scratch: the same model, optimizer and budget rule. Both train every
-    /// weight, the CNN included (wav2vec 2.0 freezes its pretrained CNN; frozen in both, the scratch model would
-    /// keep a random CNN: see README).
+    /// CTC fine-tuning and training from scratch: the same model, optimizer and budget rule (not the same learning
+    /// rate: see below). Both train every weight, the CNN included (wav2vec 2.0 freezes its pretrained CNN; frozen
+    /// in both, the scratch model would keep a random CNN: see README).
     var frozenCNN = false
     /// Adam with wav2vec 2.0's tri-stage schedule. The learning rates differ: a quarter of the pretraining rate for
     /// the pretrained encoder (wav2vec 2.0 fine-tunes at a tenth), the pretraining rate itself from scratch; each
