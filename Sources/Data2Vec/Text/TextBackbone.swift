@@ -33,8 +33,6 @@ public final class TextBackbone: Module {
     public func sentenceFeatures(_ batch: TextBatch, first: Bool) -> Tensor {
         let x = encode(batch)
         if first { return x.sliced(0..<1, along: 1).reshaped([batch.tokens.count, x.shape[2]]) }
-        let t = x.shape[1]
-        let weights = Tensor(shape: [batch.tokens.count, t, 1], batch.lengths.flatMap { n in (0..<t).map { $0 < n ? 1 / Float(n) : 0 } })
-        return (x * weights).sum(alongAxes: [1])
+        return meanOverValidFrames(x, lengths: batch.lengths)
     }
 }
