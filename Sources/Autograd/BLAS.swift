@@ -6,14 +6,35 @@ import Foundation
 
 /// The matrix products of the engine (OpenBLAS's `cblas_sgemm`), its thread count and an optional profile.
 public enum BLAS {
-    /// Sets the number of threads OpenBLAS uses for each product (it defaults to the number of cores).
+    /// Sets how many threads the engine uses: for the large products (split here, `product`) and for
+    /// `Parallel`'s chunks. It defaults to OpenBLAS's own default (the number of cores, or OPENBLAS_NUM_THREADS).
     public static func setThreadCount(_ count: Int) {
         require(count >= 1, "BLAS.setThreadCount: need at least one thread, got \(count)")
-        openblas_set_num_threads(Int32(count))
+        _ = ownsTheCores
+        engineThreads = count
     }
 
-    /// The number of threads OpenBLAS uses for each product (and `Parallel` for its chunks).
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads the engine uses (`setThreadCount`).
+    public static var threadCount: Int {
+        _ = ownsTheCores
+        return engineThreads
+    }
+
+    // Who owns the cores. OpenBLAS keeps a pool of its own threads, and after each threaded product they
+    // spin (calling sched_yield) for up to 2^28 cycles before they sleep. On two cores that spinning
+    // competes with the engine's own threads (Parallel.swift: attention, GELU, LayerNorm), and a profile of
+    // a two-thread data2vec step spent 19% of its time in the scheduler. So OpenBLAS is told to use one
+    // thread, always, and the engine splits a large product itself into one block of rows (or columns)
+    // of C per thread, each a single-threaded sgemm on one of Parallel's threads: one pool owns the cores.
+    nonisolated(unsafe) private static var engineThreads = 1
+    private static let ownsTheCores: Void = {
+        engineThreads = max(1, Int(openblas_get_num_threads()))
+        openblas_set_num_threads(1)
+    }()
+
+    /// Products with m n k below this run whole on the calling thread: a split costs a few microseconds
+    /// of thread wake-up, more than half of a product this small takes (2^20 multiply-adds, about 20 us).
+    public static let splitThreshold = 1 << 20
 
     /// The kernel family OpenBLAS chose for this CPU at run time (e.g. "Haswell", "Cooperlake").
     /// The environment variable OPENBLAS_CORETYPE overrides its choice.
@@ -57,16 +78,49 @@ public enum BLAS {
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }
             return
         }
+        _ = ownsTheCores
         let start = profile.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
-        cblas_sgemm(CblasRowMajor,
-                    transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        let chunks = Parallel.isInsideRegion || m * n * k < splitThreshold ? 1 : engineThreads
+        splitProduct(into: chunks, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         if profile.isEnabled {
+            // Inside a region each thread times its own products; dividing by the threads gives wall time.
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(Parallel.regionThreads)
             profileLock.lock()
             defer { profileLock.unlock() }
             profile.calls += 1
-            profile.seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            profile.seconds += seconds
             profile.flops += 2 * Double(m) * Double(n) * Double(k)
+        }
+    }
+
+    /// The product in up to `chunks` blocks of 16-row (or 16-column) multiples of C, side by side on
+    /// Parallel's threads: rows of C when it has at least as many rows as columns, else columns. Each block
+    /// is a single-threaded sgemm of its rows of op(A) (or columns of op(B)) against all of the other
+    /// operand; every element of C is computed by the same kernel in the same order as without the split.
+    static func splitProduct(
+        into chunks: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        let blocks = Swift.min(chunks, Swift.max(m, n) / 16)
+        if blocks <= 1 {
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        } else if m >= n {  // blocks of rows of C: rows of op(A)
+            Parallel.forEachChunk(of: m / 16, chunks: blocks) { part in
+                let rows = part.lowerBound * 16 ..< (part.upperBound == m / 16 ? m : part.upperBound * 16)
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows.count), Int32(n), Int32(k), alpha,
+                            a + (transposeA ? rows.lowerBound : rows.lowerBound * lda), Int32(lda), b, Int32(ldb),
+                            beta, c + rows.lowerBound * ldc, Int32(ldc))
+            }
+        } else {  // blocks of columns of C: columns of op(B)
+            Parallel.forEachChunk(of: n / 16, chunks: blocks) { part in
+                let columns = part.lowerBound * 16 ..< (part.upperBound == n / 16 ? n : part.upperBound * 16)
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(columns.count), Int32(k), alpha, a, Int32(lda),
+                            b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound), Int32(ldb),
+                            beta, c + columns.lowerBound, Int32(ldc))
+            }
         }
     }
 }

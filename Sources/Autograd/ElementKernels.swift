@@ -2,6 +2,10 @@
 // arithmetic as a closure literal; these functions are inlined into the op, so the closure is too, and
 // the contiguous case compiles to a plain vectorized loop.
 
+/// Elementwise loops shorter than twice this run on one thread: below about 2^17 floats (half a
+/// millisecond of adds) waking a second thread costs more than it saves.
+let elementsPerChunk = 1 << 16
+
 /// `out[i] = f(a[i'], b[i''])` over the broadcast shape of `a` and `b` (i', i'' the broadcast indices).
 @inline(__always)
 func broadcastMap(
@@ -9,8 +13,10 @@ func broadcastMap(
 ) -> TensorStorage {
     let out = TensorStorage(uninitializedCount: shape.reduce(1, *))
     let o = out.pointer, pa = a.storage.pointer, pb = b.storage.pointer
-    if a.shape == b.shape {  // the common case: one flat loop
-        for i in 0..<out.count { o[i] = f(pa[i], pb[i]) }
+    if a.shape == b.shape {  // the common case: one flat loop (split across threads when large)
+        Parallel.forEachChunk(of: out.count, minimumPerChunk: elementsPerChunk) { range in
+            for i in range { o[i] = f(pa[i], pb[i]) }
+        }
         return out
     }
     let strides = [Tensor.contiguousStrides(shape),
@@ -42,8 +48,9 @@ func accumulateBroadcast(
     _ f: (_ g: Float, _ x: Float, _ y: Float) -> Float
 ) {
     if destShape == shape && xShape == shape && yShape == shape {
-        let n = shape.reduce(1, *)
-        if overwrite { for i in 0..<n { dest[i] = f(g[i], x[i], y[i]) } } else { for i in 0..<n { dest[i] += f(g[i], x[i], y[i]) } }
+        Parallel.forEachChunk(of: shape.reduce(1, *), minimumPerChunk: elementsPerChunk) { range in
+            if overwrite { for i in range { dest[i] = f(g[i], x[i], y[i]) } } else { for i in range { dest[i] += f(g[i], x[i], y[i]) } }
+        }
         return
     }
     if overwrite { dest.initialize(repeating: 0, count: destShape.reduce(1, *)) }

@@ -80,11 +80,11 @@ extension Tensor {
         func o(_ p: Int) -> Int { (p / h) * t * d + (p % h) * dh }      // rows D apart
         func a(_ p: Int) -> Int { p * t * tp }                           // rows tp apart
 
-        // Who owns the cores: OpenBLAS runs a product on several threads only above m n k = 262,144 (its
-        // GEMM_MULTITHREAD_THRESHOLD). Below that, the (sample, head) pairs are split across threads here; above
-        // it, the pairs run one after another and OpenBLAS threads each product. Doing both at once (threaded
+        // Who owns the cores: a product of at least BLAS.splitThreshold multiply-adds is split across the
+        // threads by BLAS.sgemm itself. Below that, the (sample, head) pairs are split across threads here;
+        // above it, the pairs run one after another and each product is split. Doing both at once (threaded
         // products inside threaded pairs) made a speech fine-tuning step 2.5 times slower than one thread.
-        let pairChunk = t * t * dh <= 262_144 ? 1 : b * h
+        let pairChunk = t * t * dh < BLAS.splitThreshold ? 1 : b * h
 
         /// Writes A * M of pair p into `out` (t * tp floats).
         func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {

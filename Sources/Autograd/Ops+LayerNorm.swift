@@ -45,17 +45,18 @@ extension Tensor {
             let w = weight?.storage.pointer
             let (dx, dxIsFresh) = input.requiresGradient ? input.gradientBufferForOverwrite() : (nil, false)
             let needsWeight = weight?.requiresGradient == true, needsBias = bias?.requiresGradient == true
-            // Each chunk of rows sums its own dweight and dbias; they are added up after the chunks.
-            let chunkCount = Parallel.chunkCount(of: rows, minimumPerChunk: 256)
+            // Each block of 256 rows sums its own dweight and dbias, and the blocks' sums are added in order
+            // afterwards; the threads take whole blocks, so the sums do not depend on the thread count.
+            let chunkCount = (rows + 255) / 256
             let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunkCount * 2 * d)
             partial.initialize(repeating: 0, count: chunkCount * 2 * d)
             defer { partial.deallocate() }
-            Parallel.forEachChunk(of: chunkCount) { chunks in
+            Parallel.forEachChunk(of: chunkCount, minimumPerChunk: 2) { chunks in
                 let xhat = UnsafeMutablePointer<Float>.allocate(capacity: 2 * d), h = xhat + d
                 defer { xhat.deallocate() }
                 for chunk in chunks {
                     let dw = partial + chunk * 2 * d, db = dw + d
-                    for r in (chunk * rows / chunkCount)..<((chunk + 1) * rows / chunkCount) {
+                    for r in (chunk * 256)..<Swift.min(rows, (chunk + 1) * 256) {
                         let xr = x + r * d, gr = g + r * d
                         let mean = means.pointer[r], rstd = rstds.pointer[r]
                         for i in 0..<d { xhat[i] = (xr[i] - mean) * rstd }

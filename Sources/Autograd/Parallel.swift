@@ -1,10 +1,12 @@
 // Splitting independent work across the cores.
 //
-// OpenBLAS threads each large product itself, but a batch of tiny products (attention's per-head
-// 49 x 16 x 49 matrices) runs on one core: each call is below OpenBLAS's threading threshold. Such a
-// batch is split here into one contiguous chunk per thread instead; each chunk calls sgemm, which then
-// runs single-threaded in the calling thread (OpenBLAS allows concurrent calls from several threads).
+// One pool owns the cores: Dispatch's, through `forEachChunk`. OpenBLAS is kept to one thread
+// (BLAS.swift says why); a large product is split into blocks of rows of C, one per thread, and a batch
+// of tiny products (attention's per-head 49 x 16 x 49 matrices) into contiguous chunks of pairs; each
+// chunk calls sgemm, which runs single-threaded in the calling thread (OpenBLAS allows concurrent calls
+// from several threads). Work already inside a chunk is never split again: the cores are busy.
 import Dispatch
+import Foundation
 
 /// Splitting work across the cores: chunks of one computation, or independent jobs side by side.
 public enum Parallel {
@@ -18,17 +20,41 @@ public enum Parallel {
     /// to `BLAS.threadCount` threads (the `--threads` setting). `body` must only write data that belongs
     /// to its own range. Runs inline when one thread is asked for or the work is tiny.
     public static func forEachChunk(of count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
-        let chunks = chunkCount(of: count, minimumPerChunk: minimumPerChunk)
-        if chunks == 1 { return body(0..<count) }
+        forEachChunk(of: count, chunks: chunkCount(of: count, minimumPerChunk: minimumPerChunk), body)
+    }
+
+    /// Calls `body(range)` on `chunks` disjoint, contiguous ranges covering `0..<count`, side by side.
+    /// Inside another region (a chunk's body) it runs inline: the cores are already busy.
+    public static func forEachChunk(of count: Int, chunks: Int, _ body: (Range<Int>) -> Void) {
+        if chunks <= 1 || isInsideRegion { return body(0..<count) }
         // The chunks write disjoint data, which the compiler cannot see; hence the unchecked box.
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                pthread_setspecific(regionKey, UnsafeRawPointer(bitPattern: chunks))
+                defer { pthread_setspecific(regionKey, nil) }
                 work.value((chunk * count / chunks)..<((chunk + 1) * count / chunks))
             }
         }
     }
+
+    /// On how many threads the region that runs the calling thread's current chunk is split (1 outside any
+    /// region). Each thread marks itself while it runs a chunk (a thread-specific value, so work of other
+    /// threads, such as tests running side by side, does not count).
+    public static var regionThreads: Int {
+        Swift.max(1, Int(bitPattern: pthread_getspecific(regionKey)))
+    }
+
+    /// Whether the calling thread is running a `forEachChunk` chunk (its work must not be split again).
+    public static var isInsideRegion: Bool { pthread_getspecific(regionKey) != nil }
 }
+
+private let regionKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let status = pthread_key_create(&key, nil)
+    precondition(status == 0, "Parallel: pthread_key_create failed (\(status))")
+    return key
+}()
 
 private struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value

@@ -1,7 +1,7 @@
 // The fused kernels split large tensors across threads (Parallel.swift) and sum with SIMD lanes
 // (FastMath.swift). Here they run on inputs large enough to be split, and must agree with the same
 // math written with simple ops (one thread, sequential sums) to rounding.
-import Autograd
+@testable import Autograd
 import Testing
 
 @Suite("Threaded and vectorized kernels")
@@ -101,5 +101,87 @@ struct FrameConvolutionTests {
         #expect(zip(fast.scalars, reference.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
         #expect(zip(dxFast, x.grad!.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
         #expect(zip(dwFast, w.grad!.scalars).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+}
+
+@Suite("Products split across threads")
+struct SplitProductTests {
+    /// With OpenBLAS on one thread, the engine splits a large product into blocks of rows (or columns) of C.
+    /// Each element is computed by the same kernel over the same k, so the split must not change one bit;
+    /// and the result must be the product (checked against a plain loop in Double).
+    @Test(arguments: [(200, 40, 150), (40, 200, 150), (37, 35, 900), (129, 16, 64)])
+    func splitProductsEqualTheWholeProduct(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = RandomGenerator(seed: 35)
+        for transposeA in [false, true] {
+            for transposeB in [false, true] {
+                for beta: Float in [0, 1] {
+                    let a = (0..<(m * k)).map { _ in rng.normal() }, b = (0..<(k * n)).map { _ in rng.normal() }
+                    let start = (0..<(m * n)).map { _ in rng.normal() }
+                    let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
+                    func product(chunks: Int) -> [Float] {
+                        var c = start
+                        BLAS.splitProduct(into: chunks, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                                          alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &c, ldc: n)
+                        return c
+                    }
+                    let whole = product(chunks: 1)
+                    #expect(product(chunks: 2) == whole)
+                    #expect(product(chunks: 3) == whole)
+                    for (i, j) in [(0, 0), (m - 1, n - 1), (m / 2, n / 3), (17, n - 1)] where i < m {
+                        var sum = 0.0
+                        for p in 0..<k {
+                            let x = transposeA ? a[p * lda + i] : a[i * lda + p], y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                            sum += Double(x) * Double(y)
+                        }
+                        let expected = 0.5 * sum + Double(beta) * Double(start[i * n + j])
+                        #expect(Swift.abs(Double(whole[i * n + j]) - expected) < 1e-4 * Double(k))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Work inside a chunk runs inline: a split inside a split would only queue behind busy cores.
+    @Test func aChunkDoesNotSplitAgain() {
+        #expect(!Parallel.isInsideRegion)
+        Parallel.forEachChunk(of: 4, chunks: 2) { outer in
+            #expect(Parallel.isInsideRegion)
+            var calls: [Range<Int>] = []
+            Parallel.forEachChunk(of: 10, chunks: 2) { calls.append($0) }
+            #expect(calls == [0..<10])
+            #expect(outer.count == 2)
+        }
+        #expect(!Parallel.isInsideRegion)
+    }
+}
+
+@Suite("Thread count")
+struct ThreadCountTests {
+    /// Every kernel splits its work so that each number is computed in the same order on any number of
+    /// threads (products by blocks of C, LayerNorm's weight sums by fixed blocks of rows, bias sums by
+    /// columns), so a forward and backward pass large enough to be split gives identical bits on 1 and 2.
+    @Test func oneAndTwoThreadsGiveIdenticalGradients() {
+        var rng = RandomGenerator(seed: 36)
+        let x = Tensor.normal([24, 100, 32], using: &rng, requiresGradient: true)
+        let qkv = Tensor.normal([96, 32], std: 0.2, using: &rng, requiresGradient: true)
+        let w1 = Tensor.normal([128, 32], std: 0.2, using: &rng, requiresGradient: true)
+        let b1 = Tensor.normal([128], using: &rng, requiresGradient: true)
+        let w2 = Tensor.normal([32, 128], std: 0.1, using: &rng, requiresGradient: true)
+        let gamma = Tensor.normal([32], using: &rng, requiresGradient: true)
+        let parameters = [x, qkv, w1, b1, w2, gamma]
+        func run(threads: Int) -> [[Float]] {
+            let saved = BLAS.threadCount
+            BLAS.setThreadCount(threads)
+            defer { BLAS.setThreadCount(saved) }
+            for p in parameters { p.zeroGradient() }
+            let h = x.layerNorm(weight: gamma)
+            let attended = Tensor.multiHeadAttention(packed: Tensor.linear(h, weight: qkv, bias: nil), headCount: 2).context + h
+            let y = Tensor.linear(Tensor.linear(attended, weight: w1, bias: b1).gelu(), weight: w2, bias: nil) + attended
+            let loss = (y * y).mean()
+            loss.backward()
+            return [loss.scalars] + parameters.map { $0.grad!.scalars }
+        }
+        #expect(run(threads: 1) == run(threads: 2))
     }
 }
