@@ -130,7 +130,8 @@ func whyBLAS(_ chapter: Chapter) throws {
         A product of two n x n matrices costs 2 n^3 floating-point operations. We time three versions and \
         report GFLOP/s (billions of operations per second): the textbook loop, the same loop reordered for \
         the cache, and OpenBLAS's sgemm, which adds register tiling, cache blocking, packing and hand-written \
-        SIMD kernels (and threads).
+        SIMD kernels. With two threads the engine splits a large product into one block of rows per thread, \
+        each a single-threaded sgemm (Sources/Autograd/BLAS.swift says why the engine, not OpenBLAS, owns the cores).
         """)
     let sizes = chapter.isQuick ? [32, 64, 128] : [32, 64, 128, 256, 384, 512, 768]
     let minimumSeconds = chapter.isQuick ? 0.02 : 0.15
@@ -176,7 +177,7 @@ func whyBLAS(_ chapter: Chapter) throws {
                   String(format: "OpenBLAS beats the cache-friendly loop by more than 1.5x at n = %d (%.1fx)", sizes[last], rates.blas[last] / rates.friendly[last]))
 
     chapter.figure("01-gflops.png") { path throws(PlotError) in
-        var figure = Figure(title: "Matrix product speed (\(BLAS.coreName), \(BLAS.threadCount) BLAS threads)",
+        var figure = Figure(title: "Matrix product speed (\(BLAS.coreName), \(BLAS.threadCount) threads)",
                             xLabel: "matrix size n (n x n times n x n)", yLabel: "GFLOP/s")
         let x = sizes.map(Double.init)
         figure.add(.line(x: x, y: rates.blas, title: "OpenBLAS sgemm"))
