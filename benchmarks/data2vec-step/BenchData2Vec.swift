@@ -59,21 +59,51 @@ struct BenchData2Vec: ParsableCommand {
         let torch = pytorchAvailable()
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
         print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
+        var speedups: [String] = []
         for name in configs {
+            var oneThread: (swift: Double, pytorch: Double?)?
             for threadCount in threads {
                 let swift = try child([CommandLine.arguments[0], "--config", name, "--threads", "\(threadCount)",
                                        "--steps", "\(steps)", "--warmup", "\(warmup)", "--json"])
                 let reference = torch ? try? child([python, "benchmarks/pytorch/data2vec_step.py", "--config", name,
                                                     "--threads", "\(threadCount)", "--steps", "\(steps)", "--warmup", "\(warmup)"]) : nil
                 printRow(swift, pytorch: reference)
+                if threadCount == 1 { oneThread = (swift.medianMs, reference?.medianMs) }
+                if threadCount > 1, let oneThread {
+                    var line = String(format: "%@ with %d threads: Swift %.2fx", name, threadCount, oneThread.swift / swift.medianMs)
+                    if let before = oneThread.pytorch, let after = reference?.medianMs { line += String(format: ", PyTorch %.2fx", before / after) }
+                    speedups.append(line)
+                }
             }
         }
+        if !speedups.isEmpty { print("speed-up over one thread (median / median): " + speedups.joined(separator: "; ")) }
+    }
+
+    /// The machine's state, for reading the table: a cloud VM's speed can change from minute to minute.
+    /// One thread, a product of the vision-small FFN's shape (3136 x 1024 x 256), hot in cache, 20 times.
+    func machineCheck() -> String {
+        let (m, n, k) = (3136, 1024, 256)
+        let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
+        var c = [Float](repeating: 0, count: m * n)
+        let threads = BLAS.threadCount
+        BLAS.setThreadCount(1)
+        defer { BLAS.setThreadCount(threads) }
+        var rates: [Double] = []
+        for _ in 0..<20 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            BLAS.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &c, ldc: n)
+            rates.append(2 * Double(m * n * k) / Double(DispatchTime.now().uptimeNanoseconds - start))
+        }
+        rates.sort()
+        return String(format: "machine check: one-thread sgemm 3136x1024x256 at %.0f GFLOP/s (median of 20; min %.0f, max %.0f)",
+                      rates[10], rates[0], rates[19])
     }
 
     func printHeader() {
         print("bench-data2vec: one data2vec training step (student + EMA teacher + loss + backward + AdamW + EMA)")
         print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(warmup) warm-up + \(steps) timed steps")
         print("OpenBLAS kernels: \(KernelChoice.report)")
+        print(machineCheck())
     }
 
     func printRow(_ s: Measurement, pytorch p: Measurement?) {
