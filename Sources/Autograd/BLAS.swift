@@ -6,7 +6,7 @@ import Foundation
 
 /// The matrix products of the engine (OpenBLAS's `cblas_sgemm`), its thread count and an optional profile.
 public enum BLAS {
-    /// Sets how many threads the engine uses: for the large products (split here, `product`) and for
+    /// Sets how many threads the engine uses: for the large products (split here, `splitProduct`) and for
     /// `Parallel`'s chunks. It defaults to OpenBLAS's own default (the number of cores, or OPENBLAS_NUM_THREADS).
     public static func setThreadCount(_ count: Int) {
         require(count >= 1, "BLAS.setThreadCount: need at least one thread, got \(count)")
@@ -23,7 +23,8 @@ public enum BLAS {
     // Who owns the cores. OpenBLAS keeps a pool of its own threads, and after each threaded product they
     // spin (calling sched_yield) for up to 2^28 cycles before they sleep. On two cores that spinning
     // competes with the engine's own threads (Parallel.swift: attention, GELU, LayerNorm), and a profile of
-    // a two-thread data2vec step spent 19% of its time in the scheduler. So OpenBLAS is told to use one
+    // a two-thread vision-tiny step spent 24.8% of its samples in the scheduler and system calls
+    // (results/trials/profile-vision-tiny-2-before-f50fc2b.txt). So OpenBLAS is told to use one
     // thread, always, and the engine splits a large product itself into one block of rows (or columns)
     // of C per thread, each a single-threaded sgemm on one of Parallel's threads: one pool owns the cores.
     nonisolated(unsafe) private static var engineThreads = 1
@@ -104,19 +105,23 @@ public enum BLAS {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+        // Part p of the size / 16 groups of 16 as a range of rows (or columns); the last part takes the remainder.
+        func sixteens(_ part: Range<Int>, of size: Int) -> Range<Int> {
+            part.lowerBound * 16 ..< (part.upperBound == size / 16 ? size : part.upperBound * 16)
+        }
         let blocks = Swift.min(chunks, Swift.max(m, n) / 16)
         if blocks <= 1 {
             cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
         } else if m >= n {  // blocks of rows of C: rows of op(A)
             Parallel.forEachChunk(of: m / 16, chunks: blocks) { part in
-                let rows = part.lowerBound * 16 ..< (part.upperBound == m / 16 ? m : part.upperBound * 16)
+                let rows = sixteens(part, of: m)
                 cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows.count), Int32(n), Int32(k), alpha,
                             a + (transposeA ? rows.lowerBound : rows.lowerBound * lda), Int32(lda), b, Int32(ldb),
                             beta, c + rows.lowerBound * ldc, Int32(ldc))
             }
         } else {  // blocks of columns of C: columns of op(B)
             Parallel.forEachChunk(of: n / 16, chunks: blocks) { part in
-                let columns = part.lowerBound * 16 ..< (part.upperBound == n / 16 ? n : part.upperBound * 16)
+                let columns = sixteens(part, of: n)
                 cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(columns.count), Int32(k), alpha, a, Int32(lda),
                             b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound), Int32(ldb),
                             beta, c + columns.lowerBound, Int32(ldc))

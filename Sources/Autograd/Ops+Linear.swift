@@ -25,7 +25,7 @@ extension Tensor {
         // blocks of the inner dimension (every layer of the chapters, k <= 256); beyond it (k = 512 here)
         // OpenBLAS adds the blocks' partial sums to C one by one, so b joins the sum earlier: another rounding.
         if let b = bias?.storage.pointer {
-            Parallel.forEachChunk(of: rows, minimumPerChunk: Swift.max(1, (1 << 16) / Swift.max(outputs, 1))) { chunk in
+            Parallel.forEachChunk(of: rows, minimumPerChunk: Swift.max(1, elementsPerChunk / Swift.max(outputs, 1))) { chunk in
                 for r in chunk { map8(b, out.pointer + r * outputs, outputs) { $0 } }  // (a memmove call per row cost 5%)
             }
         }
@@ -51,7 +51,7 @@ extension Tensor {
                 // db = column sums of g, row by row, eight columns at a time; threads take columns (not rows),
                 // so each sum runs in the same order, whatever the thread count.
                 let db = result.parents[2].gradientPointer()
-                Parallel.forEachChunk(of: outputs, minimumPerChunk: Swift.max(8, (1 << 16) / Swift.max(rows, 1))) { columns in
+                Parallel.forEachChunk(of: outputs, minimumPerChunk: Swift.max(8, elementsPerChunk / Swift.max(rows, 1))) { columns in
                     let (start, width) = (columns.lowerBound, columns.count)
                     for r in 0..<rows { map8(db + start, g + r * outputs + start, db + start, width) { $0 + $1 } }
                 }
