@@ -5,50 +5,38 @@
 //   a * b: da = g * b,  db = g * a      a / b: da = g / b,  db = -g * a / b^2
 
 extension Tensor {
-    /// Shared shape of the four arithmetic ops: forward by `f`, backward by `da` and `db`.
+    /// Shared shape of the arithmetic ops: forward by `Op.value`, backward by its two gradient terms.
     @inline(__always)
-    static func arithmetic(
-        _ op: String, _ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float,
-        da: @escaping (_ g: Float, _ a: Float, _ b: Float) -> Float,
-        db: @escaping (_ g: Float, _ a: Float, _ b: Float) -> Float
-    ) -> Tensor {
-        let shape = broadcastShape(a, b, op: op)
-        let out = broadcastMap(a, b, shape: shape, f)
-        return .result(op, shape: shape, storage: out, inputs: [a, b]) { result in
+    static func arithmetic<Op: BinaryArithmetic>(_ name: String, _ a: Tensor, _ b: Tensor, _ op: Op.Type) -> Tensor {
+        let shape = broadcastShape(a, b, op: name)
+        let out = broadcastMap(a, b, shape: shape, op)
+        return .result(name, shape: shape, storage: out, inputs: [a, b]) { result in
             let a = result.parents[0], b = result.parents[1], g = result.grad!.storage.pointer
             let pa = a.storage.pointer, pb = b.storage.pointer
             if a.requiresGradient {
                 let (dest, isFresh) = a.gradientBufferForOverwrite()
                 accumulateBroadcast(into: dest, destShape: a.shape, shape: result.shape, overwrite: isFresh, g: g,
-                                    x: pa, xShape: a.shape, y: pb, yShape: b.shape, da)
+                                    x: pa, xShape: a.shape, y: pb, yShape: b.shape, GradientOfA<Op>.self)
             }
             if b.requiresGradient {
                 let (dest, isFresh) = b.gradientBufferForOverwrite()
                 accumulateBroadcast(into: dest, destShape: b.shape, shape: result.shape, overwrite: isFresh, g: g,
-                                    x: pa, xShape: a.shape, y: pb, yShape: b.shape, db)
+                                    x: pa, xShape: a.shape, y: pb, yShape: b.shape, GradientOfB<Op>.self)
             }
         }
     }
 
     /// a + b elementwise, with NumPy broadcasting.
-    public static func + (a: Tensor, b: Tensor) -> Tensor {
-        arithmetic("add", a, b, +, da: { g, _, _ in g }, db: { g, _, _ in g })
-    }
+    public static func + (a: Tensor, b: Tensor) -> Tensor { arithmetic("add", a, b, Addition.self) }
 
     /// a - b elementwise, with NumPy broadcasting.
-    public static func - (a: Tensor, b: Tensor) -> Tensor {
-        arithmetic("subtract", a, b, -, da: { g, _, _ in g }, db: { g, _, _ in -g })
-    }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { arithmetic("subtract", a, b, Subtraction.self) }
 
     /// a * b elementwise (not a matrix product; see `matmul`), with NumPy broadcasting.
-    public static func * (a: Tensor, b: Tensor) -> Tensor {
-        arithmetic("multiply", a, b, *, da: { g, _, b in g * b }, db: { g, a, _ in g * a })
-    }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { arithmetic("multiply", a, b, Product.self) }
 
     /// a / b elementwise, with NumPy broadcasting.
-    public static func / (a: Tensor, b: Tensor) -> Tensor {
-        arithmetic("divide", a, b, /, da: { g, _, b in g / b }, db: { g, a, b in -g * a / (b * b) })
-    }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { arithmetic("divide", a, b, Quotient.self) }
 
     /// -x elementwise.
     public static prefix func - (x: Tensor) -> Tensor {
@@ -74,16 +62,10 @@ extension Tensor {
     public static func / (a: Float, b: Tensor) -> Tensor { Tensor(scalar: a) / b }
 
     /// Elementwise minimum. The gradient goes to the smaller input (to `a` on ties).
-    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        arithmetic("minimum", a, b, { Swift.min($0, $1) },
-                   da: { g, a, b in a <= b ? g : 0 }, db: { g, a, b in a <= b ? 0 : g })
-    }
+    public static func minimum(_ a: Tensor, _ b: Tensor) -> Tensor { arithmetic("minimum", a, b, Minimum.self) }
 
     /// Elementwise maximum. The gradient goes to the larger input (to `a` on ties).
-    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor {
-        arithmetic("maximum", a, b, { Swift.max($0, $1) },
-                   da: { g, a, b in a >= b ? g : 0 }, db: { g, a, b in a >= b ? 0 : g })
-    }
+    public static func maximum(_ a: Tensor, _ b: Tensor) -> Tensor { arithmetic("maximum", a, b, Maximum.self) }
 
     /// `condition ? a : b` elementwise, all three broadcast together. `condition` is read as a mask
     /// (nonzero = true) and gets no gradient; `a` gets the gradient where the condition holds, `b` elsewhere.
@@ -110,12 +92,60 @@ extension Tensor {
             let c = condition.storage.pointer
             if a.requiresGradient {
                 accumulateBroadcast(into: a.gradientPointer(), destShape: a.shape, shape: result.shape, g: g,
-                                    x: c, xShape: condition.shape, y: c, yShape: condition.shape) { g, c, _ in c != 0 ? g : 0 }
+                                    x: c, xShape: condition.shape, y: c, yShape: condition.shape, GradientWhereSelected.self)
             }
             if b.requiresGradient {
                 accumulateBroadcast(into: b.gradientPointer(), destShape: b.shape, shape: result.shape, g: g,
-                                    x: c, xShape: condition.shape, y: c, yShape: condition.shape) { g, c, _ in c != 0 ? 0 : g }
+                                    x: c, xShape: condition.shape, y: c, yShape: condition.shape, GradientWhereNotSelected.self)
             }
         }
     }
+}
+
+// The arithmetic of each op (the table at the top of this file), as types for the loops of ElementKernels.swift.
+
+enum Addition: BinaryArithmetic {
+    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a + b }
+    @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
+    @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
+}
+
+enum Subtraction: BinaryArithmetic {
+    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a - b }
+    @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
+    @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { -g }
+}
+
+enum Product: BinaryArithmetic {
+    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a * b }
+    @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { g * b }
+    @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { g * a }
+}
+
+enum Quotient: BinaryArithmetic {
+    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a / b }
+    @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { g / b }
+    @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { -g * a / (b * b) }
+}
+
+enum Minimum: BinaryArithmetic {
+    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { Swift.min(a, b) }
+    @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { a <= b ? g : 0 }
+    @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { a <= b ? 0 : g }
+}
+
+enum Maximum: BinaryArithmetic {
+    @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { Swift.max(a, b) }
+    @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { a >= b ? g : 0 }
+    @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { a >= b ? 0 : g }
+}
+
+/// `where`'s gradient for `a`: g where the condition x is nonzero, else 0.
+enum GradientWhereSelected: GradientTerm {
+    @inline(__always) static func term(_ g: Float, _ x: Float, _ y: Float) -> Float { x != 0 ? g : 0 }
+}
+
+/// `where`'s gradient for `b`: g where the condition x is zero, else 0.
+enum GradientWhereNotSelected: GradientTerm {
+    @inline(__always) static func term(_ g: Float, _ x: Float, _ y: Float) -> Float { x != 0 ? 0 : g }
 }

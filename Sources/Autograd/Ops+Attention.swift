@@ -101,8 +101,7 @@ extension Tensor {
                 let bias = keyBias.pointer + (p / h) * tp
                 for query in 0..<t {
                     let row = scores + query * tp
-                    // -inf where the bias is -inf, whatever the row held there (the padding columns are never written).
-                    map8(row, bias, row, tp) { score, bias in (score + bias).replacing(with: -.infinity, where: bias .< -1e30) }
+                    map8(row, bias, row, tp, addingKeyBias)
                     softmaxRow8(row, width: tp)
                 }
                 var probabilities = UnsafePointer(scores)
@@ -175,6 +174,14 @@ func compactRows(_ source: TensorStorage, rows: Int, width: Int, stride: Int) ->
     let out = TensorStorage(uninitializedCount: rows * width)
     for r in 0..<rows { (out.pointer + r * width).update(from: source.pointer + r * stride, count: width) }
     return out
+}
+
+/// score + bias on eight lanes, and -infinity where the bias is -infinity whatever the score held there
+/// (the padding columns of a score row are never written). A named transparent function, not a closure
+/// literal, so that `map8` inlines it instead of calling it for every eight floats.
+@_transparent
+func addingKeyBias(_ score: Float8, _ bias: Float8) -> Float8 {
+    (score + bias).replacing(with: -.infinity, where: bias .< -1e30)
 }
 
 /// Softmax of one row in place, `width` a multiple of 8 (entries of -inf get weight exactly 0).

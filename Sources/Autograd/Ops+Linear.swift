@@ -48,14 +48,45 @@ extension Tensor {
                            a: g, lda: outputs, b: x.storage.pointer, ldb: inputs, beta: isFresh ? 0 : 1, c: dw, ldc: inputs)
             }
             if hasBias, result.parents[2].requiresGradient {
-                // db = column sums of g, row by row, eight columns at a time; threads take columns (not rows),
-                // so each sum runs in the same order, whatever the thread count.
+                // db = column sums of g; threads take columns (not rows), so each sum runs in the same order,
+                // whatever the thread count.
                 let db = result.parents[2].gradientPointer()
                 Parallel.forEachChunk(of: outputs, minimumPerChunk: Swift.max(8, elementsPerChunk / Swift.max(rows, 1))) { columns in
-                    let (start, width) = (columns.lowerBound, columns.count)
-                    for r in 0..<rows { map8(db + start, g + r * outputs + start, db + start, width) { $0 + $1 } }
+                    addColumnSums(of: g, rows: rows, stride: outputs, columns: columns, into: db)
                 }
             }
         }
+    }
+}
+
+/// db[c] += g[0, c] + g[1, c] + ... + g[rows - 1, c] for every c in `columns` (row r of g starts at
+/// g + r * stride), each column added up from row 0 down: the order of adding g to db row by row, so the
+/// same floats. Thirty-two columns at a time stay in four SIMD registers for the whole walk down the rows:
+/// one load per eight floats of g, where adding row by row also loaded and stored db for every row.
+@inline(__always)
+func addColumnSums(of g: UnsafePointer<Float>, rows: Int, stride: Int, columns: Range<Int>, into db: UnsafeMutablePointer<Float>) {
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> Float8 { UnsafeRawPointer(p).loadUnaligned(as: Float8.self) }
+    @inline(__always) func store(_ v: Float8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self) }
+    var c = columns.lowerBound
+    while c + 32 <= columns.upperBound {
+        var (s0, s1, s2, s3) = (load(db + c), load(db + c + 8), load(db + c + 16), load(db + c + 24))
+        for r in 0..<rows {
+            let row = g + r * stride + c
+            s0 += load(row); s1 += load(row + 8); s2 += load(row + 16); s3 += load(row + 24)
+        }
+        store(s0, db + c); store(s1, db + c + 8); store(s2, db + c + 16); store(s3, db + c + 24)
+        c += 32
+    }
+    while c + 8 <= columns.upperBound {
+        var sum = load(db + c)
+        for r in 0..<rows { sum += load(g + r * stride + c) }
+        store(sum, db + c)
+        c += 8
+    }
+    while c < columns.upperBound {
+        var sum = db[c]
+        for r in 0..<rows { sum += g[r * stride + c] }
+        db[c] = sum
+        c += 1
     }
 }

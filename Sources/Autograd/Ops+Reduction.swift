@@ -17,7 +17,7 @@ extension Tensor {
         let out = TensorStorage(zeros: kept.reduce(1, *))
         let x = storage.pointer
         accumulateBroadcast(into: out.pointer, destShape: kept, shape: shape, g: x,
-                            x: x, xShape: shape, y: x, yShape: shape) { g, _, _ in g }
+                            x: x, xShape: shape, y: x, yShape: shape, IncomingGradient.self)
         let resultShape = keepingDimensions ? kept : shape.indices.filter { !reduced.contains($0) }.map { shape[$0] }
         return .result("sum", shape: resultShape, storage: out, inputs: [self]) { result in
             let input = result.parents[0]
@@ -79,6 +79,11 @@ extension Tensor {
         let dx = gradientPointer()
         // Walk this tensor's shape; `dx` itself fills the unused contiguous-operand slot.
         accumulateBroadcast(into: dx, destShape: shape, shape: shape, g: dx,
-                            x: source, xShape: sourceShape, y: source, yShape: sourceShape) { _, s, _ in s }
+                            x: source, xShape: sourceShape, y: source, yShape: sourceShape, SourceValue.self)
     }
+}
+
+/// The operand x itself, ignoring g (adding a broadcast source into a gradient).
+enum SourceValue: GradientTerm {
+    @inline(__always) static func term(_ g: Float, _ x: Float, _ y: Float) -> Float { x }
 }

@@ -69,7 +69,7 @@ extension Tensor {
         return .result("expand", shape: newShape, storage: out, inputs: [self]) { result in
             let g = result.grad!.storage.pointer
             accumulateBroadcast(into: result.parents[0].gradientPointer(), destShape: inputShape, shape: newShape,
-                                g: g, x: g, xShape: newShape, y: g, yShape: newShape) { g, _, _ in g }
+                                g: g, x: g, xShape: newShape, y: g, yShape: newShape, IncomingGradient.self)
         }
     }
 

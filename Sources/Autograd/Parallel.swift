@@ -19,12 +19,14 @@ public enum Parallel {
     /// Calls `body(range)` on disjoint, contiguous ranges covering `0..<count`, one per thread, with up
     /// to `BLAS.threadCount` threads (the `--threads` setting). `body` must only write data that belongs
     /// to its own range. Runs inline when one thread is asked for or the work is tiny.
+    @inline(__always)
     public static func forEachChunk(of count: Int, minimumPerChunk: Int = 1, _ body: (Range<Int>) -> Void) {
         forEachChunk(of: count, chunks: chunkCount(of: count, minimumPerChunk: minimumPerChunk), body)
     }
 
     /// Calls `body(range)` on `chunks` disjoint, contiguous ranges covering `0..<count`, side by side.
     /// Inside another region (a chunk's body) it runs inline: the cores are already busy.
+    @inline(__always)
     public static func forEachChunk(of count: Int, chunks: Int, _ body: (Range<Int>) -> Void) {
         if chunks <= 1 || isInsideRegion { return body(0..<count) }
         // The chunks write disjoint data, which the compiler cannot see; hence the unchecked box.

@@ -82,6 +82,26 @@ struct FusedLinearTests {
             #expect(zip(a, b).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * (1 + Swift.abs($1)) })
         }
     }
+
+    /// The bias gradient's column sums (32 columns held in registers down the rows) add each column in the
+    /// order of adding g to db row by row, so they must give the very same floats, for blocks of 32, of 8
+    /// and single columns, starting anywhere.
+    @Test(arguments: [0..<77, 5..<44, 32..<64, 3..<4, 0..<0])
+    func columnSumsEqualRowByRowAdditionExactly(columns: Range<Int>) {
+        var rng = RandomGenerator(seed: 35)
+        let (rows, stride) = (57, 77)
+        let g = Tensor.normal([rows, stride], std: 10, using: &rng).scalars
+        let start = Tensor.normal([stride], using: &rng).scalars
+        var expected = start
+        for r in 0..<rows { for c in columns { expected[c] += g[r * stride + c] } }
+        var sums = start
+        g.withUnsafeBufferPointer { g in
+            sums.withUnsafeMutableBufferPointer { db in
+                addColumnSums(of: g.baseAddress!, rows: rows, stride: stride, columns: columns, into: db.baseAddress!)
+            }
+        }
+        #expect(sums == expected)
+    }
 }
 
 @Suite("Time-major convolution")

@@ -13,6 +13,26 @@ struct Measurement: Codable {
     var sgemmMs: Double?  // Swift only: time inside cblas_sgemm per step (median over the profiled steps)
     var restMs: Double?   // Swift only: the rest of the step (median over the profiled steps of step - sgemm)
     var sgemmCalls: Int?
+    var timesMs: [Double]?  // every timed step, so that rounds can be pooled
+
+    /// One measurement from several rounds of the same (config, threads): the step times pooled (median,
+    /// min, max over all of them), the peak memory the largest, sgemm and rest the median of the rounds'.
+    init(pooling rounds: [Measurement]) {
+        let times = rounds.flatMap { $0.timesMs ?? [$0.medianMs] }.sorted()
+        func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.sorted()[values.count / 2] }
+        self.init(config: rounds[0].config, threads: rounds[0].threads, medianMs: times[times.count / 2], minMs: times[0],
+                  maxMs: times[times.count - 1], gflopsPerStep: rounds[0].gflopsPerStep,
+                  peakRSSMiB: rounds.map(\.peakRSSMiB).max()!, firstLoss: rounds[0].firstLoss, lastLoss: rounds[rounds.count - 1].lastLoss,
+                  sgemmMs: median(rounds.compactMap(\.sgemmMs)), restMs: median(rounds.compactMap(\.restMs)),
+                  sgemmCalls: rounds[0].sgemmCalls, timesMs: times)
+    }
+
+    init(config: String, threads: Int, medianMs: Double, minMs: Double, maxMs: Double, gflopsPerStep: Double, peakRSSMiB: Double,
+         firstLoss: Double, lastLoss: Double, sgemmMs: Double? = nil, restMs: Double? = nil, sgemmCalls: Int? = nil, timesMs: [Double]? = nil) {
+        (self.config, self.threads, self.medianMs, self.minMs, self.maxMs) = (config, threads, medianMs, minMs, maxMs)
+        (self.gflopsPerStep, self.peakRSSMiB, self.firstLoss, self.lastLoss) = (gflopsPerStep, peakRSSMiB, firstLoss, lastLoss)
+        (self.sgemmMs, self.restMs, self.sgemmCalls, self.timesMs) = (sgemmMs, restMs, sgemmCalls, timesMs)
+    }
 }
 
 struct BenchData2Vec: ParsableCommand {
@@ -21,8 +41,10 @@ struct BenchData2Vec: ParsableCommand {
         abstract: "Time the data2vec training step on vision-tiny, vision-small and text-tiny, beside PyTorch.",
         discussion: """
         Without --config, runs every (config, threads) pair in its own process (so peak memory is per
-        configuration), then the PyTorch script on the same pairs when `<python> -c "import torch"` works,
-        and prints one table with the ratio Swift/PyTorch.
+        configuration), alternating with the PyTorch script on the same pair when `<python> -c "import torch"`
+        works, and prints one table with the ratio Swift/PyTorch. The timed steps are split into rounds,
+        Swift and PyTorch taking turns, and pooled: on a machine whose speed drifts from minute to minute
+        (a shared VM), both sides then see the same slow and fast minutes.
         """)
 
     @Option(help: "Run only this configuration in this process (vision-tiny, vision-small, text-tiny).")
@@ -33,8 +55,10 @@ struct BenchData2Vec: ParsableCommand {
     var threads: [Int] = [1, 2]
     @Option(help: "Timed steps (after the warm-up).")
     var steps = 50
-    @Option(help: "Warm-up steps.")
+    @Option(help: "Warm-up steps (in every round).")
     var warmup = 5
+    @Option(help: "Rounds per (config, threads): Swift and PyTorch take turns, each timing steps / rounds steps a round.")
+    var rounds = 5
     @Option(help: "The Python that runs benchmarks/pytorch/data2vec_step.py; skipped when it cannot import torch.")
     var python = "python3"
     @Flag(help: "Print the measurement as one JSON line (used by the table run).")
@@ -46,6 +70,7 @@ struct BenchData2Vec: ParsableCommand {
             throw ValidationError("unknown configuration '\(name)'; choose from \(names.joined(separator: ", "))")
         }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1 and --warmup at least 0") }
+        guard (1...steps).contains(rounds) else { throw ValidationError("--rounds must be between 1 and --steps (\(steps)), got \(rounds)") }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
 
@@ -59,15 +84,27 @@ struct BenchData2Vec: ParsableCommand {
         let torch = pytorchAvailable()
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
         print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
-        var speedups: [String] = []
+        var speedups: [String] = [], roundRatios: [String] = []
+        let stepsPerRound = (steps + rounds - 1) / rounds
         for name in configs {
             var oneThread: (swift: Double, pytorch: Double?)?
             for threadCount in threads {
-                let swift = try child([CommandLine.arguments[0], "--config", name, "--threads", "\(threadCount)",
-                                       "--steps", "\(steps)", "--warmup", "\(warmup)", "--json"])
-                let reference = torch ? try? child([python, "benchmarks/pytorch/data2vec_step.py", "--config", name,
-                                                    "--threads", "\(threadCount)", "--steps", "\(steps)", "--warmup", "\(warmup)"]) : nil
+                var swiftRounds: [Measurement] = [], torchRounds: [Measurement] = []
+                for _ in 0..<rounds {
+                    swiftRounds.append(try child([CommandLine.arguments[0], "--config", name, "--threads", "\(threadCount)",
+                                                  "--steps", "\(stepsPerRound)", "--rounds", "1", "--warmup", "\(warmup)", "--json"]))
+                    if torch, let round = try? child([python, "benchmarks/pytorch/data2vec_step.py", "--config", name, "--threads",
+                                                      "\(threadCount)", "--steps", "\(stepsPerRound)", "--warmup", "\(warmup)"]) {
+                        torchRounds.append(round)
+                    }
+                }
+                let swift = Measurement(pooling: swiftRounds)
+                let reference = torchRounds.isEmpty ? nil : Measurement(pooling: torchRounds)
                 printRow(swift, pytorch: reference)
+                if torchRounds.count == swiftRounds.count {
+                    let ratios = zip(swiftRounds, torchRounds).map { String(format: "%.2f", $0.medianMs / $1.medianMs) }
+                    roundRatios.append("\(name) \(threadCount) thr: " + ratios.joined(separator: " "))
+                }
                 if threadCount == 1 { oneThread = (swift.medianMs, reference?.medianMs) }
                 if threadCount > 1, let oneThread {
                     var line = String(format: "%@ with %d threads: Swift %.2fx", name, threadCount, oneThread.swift / swift.medianMs)
@@ -76,6 +113,7 @@ struct BenchData2Vec: ParsableCommand {
                 }
             }
         }
+        if !roundRatios.isEmpty { print("ratio time by round (each round's Swift median / PyTorch median): " + roundRatios.joined(separator: "; ")) }
         if !speedups.isEmpty { print("speed-up over one thread (median / median): " + speedups.joined(separator: "; ")) }
     }
 
@@ -101,7 +139,7 @@ struct BenchData2Vec: ParsableCommand {
 
     func printHeader() {
         print("bench-data2vec: one data2vec training step (student + EMA teacher + loss + backward + AdamW + EMA)")
-        print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(warmup) warm-up + \(steps) timed steps")
+        print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(rounds) rounds of \(warmup) warm-up + \((steps + rounds - 1) / rounds) timed steps, Swift and PyTorch taking turns")
         print("OpenBLAS kernels: \(KernelChoice.report)")
         print(machineCheck())
     }
@@ -155,7 +193,8 @@ struct BenchData2Vec: ParsableCommand {
         return Measurement(config: config.name, threads: threads, medianMs: times[times.count / 2], minMs: times.first!,
                            maxMs: times.last!, gflopsPerStep: config.flopsPerStep / 1e9, peakRSSMiB: Double(usage.ru_maxrss) / 1024,
                            firstLoss: Double(firstLoss), lastLoss: Double(lastLoss),
-                           sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2], sgemmCalls: calls)
+                           sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2], sgemmCalls: calls,
+                           timesMs: times)
     }
 
     func pytorchAvailable() -> Bool {

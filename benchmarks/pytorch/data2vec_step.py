@@ -145,7 +145,7 @@ def main():
     result = dict(config=args.config, threads=args.threads, medianMs=statistics.median(times), minMs=min(times),
                   maxMs=max(times), gflopsPerStep=flops / 1e9,
                   peakRSSMiB=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  firstLoss=first, lastLoss=last)
+                  firstLoss=first, lastLoss=last, timesMs=times)
     print(f"pytorch {torch.__version__} {args.config} threads={args.threads}: median {result['medianMs']:.1f} ms "
           f"(min {result['minMs']:.1f}, max {result['maxMs']:.1f}), peak RSS {result['peakRSSMiB']:.0f} MiB", file=sys.stderr)
     print(json.dumps(result))
