@@ -43,9 +43,8 @@ public func fastExp(_ x: Float) -> Float { fastExp(Float8(repeating: x))[0] }
 
 /// erf(x) for eight lanes by Abramowitz and Stegun 7.1.26: erf(|x|) = 1 - (a1 t + ... + a5 t^5) e^(-x^2),
 /// t = 1 / (1 + p|x|), absolute error below 1.5e-7 in exact arithmetic, 5e-7 in Float32; odd symmetry.
-/// Also returns the e^(-x^2) it computed on the way: GELU's derivative needs exactly that value.
 @_transparent
-public func fastErfAndGaussian(_ x: Float8) -> (erf: Float8, gaussian: Float8) {
+public func fastErf(_ x: Float8) -> Float8 {
     let sign = unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x8000_0000
     let a = unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: Float8.self)
     let t = 1 / Float8(repeating: 1).addingProduct(a, Float8(repeating: 0.3275911))
@@ -54,14 +53,9 @@ public func fastErfAndGaussian(_ x: Float8) -> (erf: Float8, gaussian: Float8) {
     poly = Float8(repeating: 1.421413741).addingProduct(poly, t)
     poly = Float8(repeating: -0.284496736).addingProduct(poly, t)
     poly = Float8(repeating: 0.254829592).addingProduct(poly, t)
-    let gaussian = fastExp(-a * a)
-    let y = Float8(repeating: 1) - poly * t * gaussian
-    return (unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | sign, to: Float8.self), gaussian)
+    let y = Float8(repeating: 1) - poly * t * fastExp(-a * a)
+    return unsafeBitCast(unsafeBitCast(y, to: SIMD8<UInt32>.self) | sign, to: Float8.self)
 }
-
-/// erf(x) for eight lanes (see `fastErfAndGaussian`).
-@_transparent
-public func fastErf(_ x: Float8) -> Float8 { fastErfAndGaussian(x).erf }
 
 /// erf(x) for one float (the SIMD kernel on one lane).
 @inline(__always)
