@@ -70,7 +70,7 @@ struct BenchData2Vec: ParsableCommand {
             throw ValidationError("unknown configuration '\(name)'; choose from \(names.joined(separator: ", "))")
         }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1 and --warmup at least 0") }
-        guard (1...steps).contains(rounds) else { throw ValidationError("--rounds must be between 1 and --steps (\(steps)), got \(rounds)") }
+        guard config != nil || (1...steps).contains(rounds) else { throw ValidationError("--rounds must be between 1 and --steps (\(steps)), got \(rounds)") }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
 
