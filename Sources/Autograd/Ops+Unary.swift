@@ -90,11 +90,12 @@ extension Tensor {
             // dL/dx = g * GELU'(x), written into a fresh buffer, else added.
             Parallel.forEachChunk(of: result.count, minimumPerChunk: 1 << 15) { range in
                 let (start, count) = (range.lowerBound, range.count)
-                if isFresh { return map8(x + start, g + start, dx + start, count, geluErfBackwardKernel) }
-                let term = UnsafeMutablePointer<Float>.allocate(capacity: count)
-                defer { term.deallocate() }
-                map8(x + start, g + start, term, count, geluErfBackwardKernel)
-                map8(term, dx + start, dx + start, count) { $0 + $1 }
+                let term = isFresh ? dx + start : UnsafeMutablePointer<Float>.allocate(capacity: count)
+                map8(x + start, g + start, term, count, geluErfBackwardKernel)  // one copy of the kernel's code
+                if !isFresh {
+                    map8(term, dx + start, dx + start, count) { $0 + $1 }
+                    term.deallocate()
+                }
             }
         }
     }
