@@ -57,8 +57,11 @@ struct BenchData2Vec: ParsableCommand {
     var steps = 50
     @Option(help: "Warm-up steps (in every round).")
     var warmup = 5
-    @Option(help: "Rounds per (config, threads): Swift and PyTorch take turns, each timing steps / rounds steps a round.")
-    var rounds = 5
+    @Option(help: "Rounds per (config, threads): Swift and PyTorch take turns, each timing steps / rounds steps a round (default: 5, at most --steps).")
+    var rounds: Int?
+
+    /// The rounds of the table run: as asked, else 5 (fewer when fewer steps are asked for).
+    var roundCount: Int { rounds ?? min(5, steps) }
     @Option(help: "The Python that runs benchmarks/pytorch/data2vec_step.py; skipped when it cannot import torch.")
     var python = "python3"
     @Flag(help: "Print the measurement as one JSON line (used by the table run).")
@@ -70,7 +73,9 @@ struct BenchData2Vec: ParsableCommand {
             throw ValidationError("unknown configuration '\(name)'; choose from \(names.joined(separator: ", "))")
         }
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be at least 1 and --warmup at least 0") }
-        guard config != nil || (1...steps).contains(rounds) else { throw ValidationError("--rounds must be between 1 and --steps (\(steps)), got \(rounds)") }
+        if let rounds, !(1...steps).contains(rounds) {
+            throw ValidationError("--rounds must be between 1 and --steps (\(steps)), got \(rounds)")
+        }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
 
@@ -85,12 +90,12 @@ struct BenchData2Vec: ParsableCommand {
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
         print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
         var speedups: [String] = [], roundRatios: [String] = []
-        let stepsPerRound = (steps + rounds - 1) / rounds
+        let stepsPerRound = (steps + roundCount - 1) / roundCount
         for name in configs {
             var oneThread: (swift: Double, pytorch: Double?)?
             for threadCount in threads {
                 var swiftRounds: [Measurement] = [], torchRounds: [Measurement] = []
-                for _ in 0..<rounds {
+                for _ in 0..<roundCount {
                     swiftRounds.append(try child([CommandLine.arguments[0], "--config", name, "--threads", "\(threadCount)",
                                                   "--steps", "\(stepsPerRound)", "--rounds", "1", "--warmup", "\(warmup)", "--json"]))
                     if torch, let round = try? child([python, "benchmarks/pytorch/data2vec_step.py", "--config", name, "--threads",
@@ -139,7 +144,7 @@ struct BenchData2Vec: ParsableCommand {
 
     func printHeader() {
         print("bench-data2vec: one data2vec training step (student + EMA teacher + loss + backward + AdamW + EMA)")
-        print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(rounds) rounds of \(warmup) warm-up + \((steps + rounds - 1) / rounds) timed steps, Swift and PyTorch taking turns")
+        print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(roundCount) rounds of \(warmup) warm-up + \((steps + roundCount - 1) / roundCount) timed steps, Swift and PyTorch taking turns")
         print("OpenBLAS kernels: \(KernelChoice.report)")
         print(machineCheck())
     }
