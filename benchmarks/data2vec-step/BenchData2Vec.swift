@@ -14,7 +14,9 @@ struct Measurement: Codable {
     var restMs: Double?   // Swift only: the rest of the step (median over the profiled steps of step - sgemm)
     var sgemmCalls: Int?
     var timesMs: [Double]?  // every timed step, so that rounds can be pooled
+}
 
+extension Measurement {
     /// One measurement from several rounds of the same (config, threads): the step times pooled (median,
     /// min, max over all of them), the peak memory the largest, sgemm and rest the median of the rounds'.
     init(pooling rounds: [Measurement]) {
@@ -25,13 +27,6 @@ struct Measurement: Codable {
                   peakRSSMiB: rounds.map(\.peakRSSMiB).max()!, firstLoss: rounds[0].firstLoss, lastLoss: rounds[rounds.count - 1].lastLoss,
                   sgemmMs: median(rounds.compactMap(\.sgemmMs)), restMs: median(rounds.compactMap(\.restMs)),
                   sgemmCalls: rounds[0].sgemmCalls, timesMs: times)
-    }
-
-    init(config: String, threads: Int, medianMs: Double, minMs: Double, maxMs: Double, gflopsPerStep: Double, peakRSSMiB: Double,
-         firstLoss: Double, lastLoss: Double, sgemmMs: Double? = nil, restMs: Double? = nil, sgemmCalls: Int? = nil, timesMs: [Double]? = nil) {
-        (self.config, self.threads, self.medianMs, self.minMs, self.maxMs) = (config, threads, medianMs, minMs, maxMs)
-        (self.gflopsPerStep, self.peakRSSMiB, self.firstLoss, self.lastLoss) = (gflopsPerStep, peakRSSMiB, firstLoss, lastLoss)
-        (self.sgemmMs, self.restMs, self.sgemmCalls, self.timesMs) = (sgemmMs, restMs, sgemmCalls, timesMs)
     }
 }
 
