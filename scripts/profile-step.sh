@@ -27,6 +27,7 @@ perf report -i "$data" --no-children --sort symbol -g none 2>/dev/null | grep -E
     else if (name ~ /broadcastMap|accumulateBroadcast|TensorC1poi|TensorC1soi|TensorC1moi|TensorC1doi|arithmetic|where/) kind = "elementwise + - * where (residuals, masks)"
     else if (name ~ /AdamW|EMATeacher|Optim/) kind = "optimizer and EMA teacher"
     else if (name ~ /KernelChoice/) kind = "start-up (kernel self-test)"
+    else if (name ~ /WorkerPool|clock_gettime|dispatch_time/) kind = "waiting (workers between regions, the caller for the last chunk)"
     else if (name ~ /schedule|sched_yield|syscall|futex/) kind = "scheduler and system calls (threads waiting or yielding)"
     else if (name ~ /^[_a-z]/ && name !~ /^\$s/) kind = "system (allocation, threads, memory)"
     else kind = "everything else (loss, targets, masks, graph)"

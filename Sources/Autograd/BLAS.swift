@@ -33,8 +33,8 @@ public enum BLAS {
         openblas_set_num_threads(1)
     }()
 
-    /// Products with m n k below this run whole on the calling thread: a split costs a few microseconds
-    /// of thread wake-up, more than half of a product this small takes (2^20 multiply-adds, about 20 us).
+    /// Products with m n k below this run whole on the calling thread: a block this small (2^20
+    /// multiply-adds, about 20 us) is not worth a second call and a second packing of the shared operand.
     public static let splitThreshold = 1 << 20
 
     /// The kernel family OpenBLAS chose for this CPU at run time (e.g. "Haswell", "Cooperlake").
@@ -81,9 +81,9 @@ public enum BLAS {
         }
         _ = ownsTheCores
         let start = profile.isEnabled ? DispatchTime.now().uptimeNanoseconds : 0
-        let chunks = Parallel.isInsideRegion || m * n * k < splitThreshold ? 1 : engineThreads
-        splitProduct(into: chunks, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        let blocks = Parallel.isInsideRegion || m * n * k < splitThreshold ? 1 : engineThreads
+        splitProduct(into: blocks, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                     alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         if profile.isEnabled {
             // Inside a region each thread times its own products; dividing by the threads gives wall time.
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(Parallel.regionThreads)
@@ -95,36 +95,38 @@ public enum BLAS {
         }
     }
 
-    /// The product in up to `chunks` blocks of 16-row (or 16-column) multiples of C, side by side on
-    /// Parallel's threads: rows of C when it has at least as many rows as columns, else columns. Each block
-    /// is a single-threaded sgemm of its rows of op(A) (or columns of op(B)) against all of the other
-    /// operand; every element of C is computed by the same kernel in the same order as without the split.
+    /// The product as `blocks` blocks of 16-row (or 16-column) multiples of C, side by side on Parallel's
+    /// threads: rows of C when it has at least as many rows as columns, else columns. Each block is a
+    /// single-threaded sgemm of its rows of op(A) (or columns of op(B)) against all of the other operand.
+    ///
+    /// The cut is not free of rounding: OpenBLAS's optimized kernels (Haswell, SkylakeX) round an element
+    /// of C differently depending on where its block's edges fall, so a product cut in two can differ from
+    /// the whole in its last bits (only the generic kernels give the same bits). A run is deterministic
+    /// for a given thread count; on another thread count its numbers can move in the last digits.
     static func splitProduct(
-        into chunks: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        into blocks: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
-        // Part p of the size / 16 groups of 16 as a range of rows (or columns); the last part takes the remainder.
-        func sixteens(_ part: Range<Int>, of size: Int) -> Range<Int> {
-            part.lowerBound * 16 ..< (part.upperBound == size / 16 ? size : part.upperBound * 16)
+        let byRows = m >= n, size = byRows ? m : n
+        let blocks = Swift.max(1, Swift.min(blocks, size / 16))
+        // Block i of the size / 16 groups of 16 rows (or columns); the last block takes the remainder.
+        func span(_ i: Int) -> Range<Int> {
+            (i * (size / 16) / blocks) * 16 ..< (i == blocks - 1 ? size : ((i + 1) * (size / 16) / blocks) * 16)
         }
-        let blocks = Swift.min(chunks, Swift.max(m, n) / 16)
-        if blocks <= 1 {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-        } else if m >= n {  // blocks of rows of C: rows of op(A)
-            Parallel.forEachChunk(of: m / 16, chunks: blocks) { part in
-                let rows = sixteens(part, of: m)
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows.count), Int32(n), Int32(k), alpha,
-                            a + (transposeA ? rows.lowerBound : rows.lowerBound * lda), Int32(lda), b, Int32(ldb),
-                            beta, c + rows.lowerBound * ldc, Int32(ldc))
-            }
-        } else {  // blocks of columns of C: columns of op(B)
-            Parallel.forEachChunk(of: n / 16, chunks: blocks) { part in
-                let columns = sixteens(part, of: n)
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(columns.count), Int32(k), alpha, a, Int32(lda),
-                            b + (transposeB ? columns.lowerBound * ldb : columns.lowerBound), Int32(ldb),
-                            beta, c + columns.lowerBound, Int32(ldc))
+        Parallel.forEachChunk(of: blocks, chunks: Swift.min(blocks, engineThreads)) { chunk in
+            for i in chunk {
+                let part = span(i)
+                if byRows {
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(part.count), Int32(n), Int32(k), alpha,
+                                a + (transposeA ? part.lowerBound : part.lowerBound * lda), Int32(lda), b, Int32(ldb),
+                                beta, c + part.lowerBound * ldc, Int32(ldc))
+                } else {
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(part.count), Int32(k), alpha, a, Int32(lda),
+                                b + (transposeB ? part.lowerBound * ldb : part.lowerBound), Int32(ldb),
+                                beta, c + part.lowerBound, Int32(ldc))
+                }
             }
         }
     }

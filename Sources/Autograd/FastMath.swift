@@ -96,6 +96,42 @@ public func map8(_ x: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ y: Unsa
     for j in 0..<(n - i) { y[i + j] = mapped[j] }
 }
 
+/// Like `map8`, with two outputs: (y[i], w[i]) = kernel(x[i]).
+@_transparent
+public func map8(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, alsoWriting w: UnsafeMutablePointer<Float>,
+                 _ n: Int, _ kernel: (Float8) -> (Float8, Float8)) {
+    var i = 0
+    while i + 8 <= n {
+        let (first, second) = kernel(UnsafeRawPointer(x + i).loadUnaligned(as: Float8.self))
+        UnsafeMutableRawPointer(y + i).storeBytes(of: first, as: Float8.self)
+        UnsafeMutableRawPointer(w + i).storeBytes(of: second, as: Float8.self)
+        i += 8
+    }
+    guard i < n else { return }
+    var tail = Float8()
+    for j in 0..<(n - i) { tail[j] = x[i + j] }
+    let (first, second) = kernel(tail)
+    for j in 0..<(n - i) { y[i + j] = first[j]; w[i + j] = second[j] }
+}
+
+/// Like `map8`, with three inputs of the same length: y[i] = kernel(x[i], z[i], u[i]).
+@_transparent
+public func map8(_ x: UnsafePointer<Float>, _ z: UnsafePointer<Float>, _ u: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                 _ n: Int, _ kernel: (Float8, Float8, Float8) -> Float8) {
+    var i = 0
+    while i + 8 <= n {
+        let result = kernel(UnsafeRawPointer(x + i).loadUnaligned(as: Float8.self), UnsafeRawPointer(z + i).loadUnaligned(as: Float8.self),
+                            UnsafeRawPointer(u + i).loadUnaligned(as: Float8.self))
+        UnsafeMutableRawPointer(y + i).storeBytes(of: result, as: Float8.self)
+        i += 8
+    }
+    guard i < n else { return }
+    var (a, b, c) = (Float8(), Float8(), Float8())
+    for j in 0..<(n - i) { a[j] = x[i + j]; b[j] = z[i + j]; c[j] = u[i + j] }
+    let mapped = kernel(a, b, c)
+    for j in 0..<(n - i) { y[i + j] = mapped[j] }
+}
+
 // Sums, dot products and maxima over a row. A loop like `for i in 0..<n { sum += x[i] }` stays scalar:
 // floating-point addition is not associative, so the compiler may not reorder it into SIMD lanes.
 // These helpers do the reordering explicitly, with 8 partial sums (one AVX register), then add the

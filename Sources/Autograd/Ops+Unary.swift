@@ -77,21 +77,33 @@ extension Tensor {
     /// kernels work on eight floats at a time with fastErf/fastExp (FastMath.swift, within 5e-7 of libm);
     /// a derivative passed as a per-element closure was 22% of a step's instructions (callgrind), and
     /// scalar loops left to the auto-vectorizer were 3x slower than these. Large tensors use both cores.
+    ///
+    /// When the graph is recorded, the forward pass keeps Phi(x) (one more float per element) and the
+    /// backward pass reads it instead of computing erf again; Phi is the same float the backward pass used
+    /// to compute, and v Phi the same float as (v / 2)(1 + erf) (halving is exact), so results are unchanged.
     func geluErf() -> Tensor {
         let out = TensorStorage(uninitializedCount: count)
         let x = storage.pointer, y = out.pointer
+        guard requiresGradient && GradientRecording.isEnabled else {
+            Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
+                map8(x + range.lowerBound, y + range.lowerBound, range.count, geluErfKernel)
+            }
+            return .result("gelu-erf", shape: shape, storage: out, inputs: [self]) { _ in }
+        }
+        let cdf = TensorStorage(uninitializedCount: count), phi = cdf.pointer
         Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
-            map8(x + range.lowerBound, y + range.lowerBound, range.count, geluErfKernel)
+            map8(x + range.lowerBound, y + range.lowerBound, alsoWriting: phi + range.lowerBound, range.count,
+                 geluErfKernelKeepingCDF)
         }
         return .result("gelu-erf", shape: shape, storage: out, inputs: [self]) { result in
             let input = result.parents[0]
-            let x = input.storage.pointer, g = result.grad!.storage.pointer
+            let x = input.storage.pointer, g = result.grad!.storage.pointer, phi = cdf.pointer
             let (dx, isFresh) = input.gradientBufferForOverwrite()
             // dL/dx = g * GELU'(x), written into a fresh buffer, else added.
             Parallel.forEachChunk(of: result.count, minimumPerChunk: 1 << 15) { range in
                 let (start, count) = (range.lowerBound, range.count)
                 let term = isFresh ? dx + start : UnsafeMutablePointer<Float>.allocate(capacity: count)
-                map8(x + start, g + start, term, count, geluErfBackwardKernel)  // one copy of the kernel's code
+                map8(x + start, g + start, phi + start, term, count, geluErfBackwardKernel)
                 if !isFresh {
                     map8(term, dx + start, dx + start, count) { $0 + $1 }
                     term.deallocate()
@@ -105,13 +117,19 @@ extension Tensor {
 // call per eight floats (its arguments split across two registers, its constants reloaded each time).
 // Inlined, GELU's share of a one-thread step fell from 13% to 12% (README, "Speed").
 
-/// GELU(v) = v Phi(v) on eight lanes.
+/// GELU(v) = v Phi(v) on eight lanes (no graph: Phi is not needed afterwards).
 @_transparent
 private func geluErfKernel(_ v: Float8) -> Float8 { 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
 
-/// g GELU'(v) = g (Phi(v) + v phi(v)) on eight lanes, phi(v) = e^(-v^2/2) / sqrt(2 pi).
+/// (GELU(v), Phi(v)) on eight lanes: Phi(v) = (1 + erf(v / sqrt 2)) / 2, GELU(v) = v Phi(v).
 @_transparent
-private func geluErfBackwardKernel(_ v: Float8, _ gradient: Float8) -> Float8 {
+private func geluErfKernelKeepingCDF(_ v: Float8) -> (Float8, Float8) {
     let cdf = 0.5 * (1 + fastErf(v * 0.70710678118654752))
-    return gradient * (cdf + v * 0.39894228040143268 * fastExp(-0.5 * v * v))
+    return (v * cdf, cdf)
+}
+
+/// g GELU'(v) = g (Phi(v) + v phi(v)) on eight lanes, phi(v) = e^(-v^2/2) / sqrt(2 pi), Phi(v) given.
+@_transparent
+private func geluErfBackwardKernel(_ v: Float8, _ gradient: Float8, _ cdf: Float8) -> Float8 {
+    gradient * (cdf + v * 0.39894228040143268 * fastExp(-0.5 * v * v))
 }

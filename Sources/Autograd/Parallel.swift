@@ -1,10 +1,11 @@
 // Splitting independent work across the cores.
 //
-// One pool owns the cores: Dispatch's, through `forEachChunk`. OpenBLAS is kept to one thread
-// (BLAS.swift says why); a large product is split into blocks of rows of C, one per thread, and a batch
-// of tiny products (attention's per-head 49 x 16 x 49 matrices) into contiguous chunks of pairs; each
-// chunk calls sgemm, which runs single-threaded in the calling thread (OpenBLAS allows concurrent calls
-// from several threads). Work already inside a chunk is never split again: the cores are busy.
+// One pool owns the cores: the engine's own workers (WorkerPool.swift), through `forEachChunk`. OpenBLAS
+// is kept to one thread (BLAS.swift says why); a large product is cut into two blocks of rows of C, one per
+// thread, and a batch of tiny products (attention's per-head 49 x 16 x 49 matrices) into contiguous chunks
+// of pairs; each chunk calls sgemm, which runs single-threaded in the calling thread (OpenBLAS allows
+// concurrent calls from several threads). Work already inside a chunk is never split again: the cores are
+// busy. `independentJobs` (whole training runs side by side) uses Dispatch's threads.
 import Dispatch
 import Foundation
 
@@ -29,14 +30,10 @@ public enum Parallel {
     @inline(__always)
     public static func forEachChunk(of count: Int, chunks: Int, _ body: (Range<Int>) -> Void) {
         if chunks <= 1 || isInsideRegion { return body(0..<count) }
-        // The chunks write disjoint data, which the compiler cannot see; hence the unchecked box.
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                pthread_setspecific(regionKey, UnsafeRawPointer(bitPattern: chunks))
-                defer { pthread_setspecific(regionKey, nil) }
-                work.value((chunk * count / chunks)..<((chunk + 1) * count / chunks))
-            }
+        WorkerPool.shared.run(chunks: chunks) { chunk in
+            pthread_setspecific(regionKey, UnsafeRawPointer(bitPattern: chunks))
+            defer { pthread_setspecific(regionKey, nil) }
+            body((chunk * count / chunks)..<((chunk + 1) * count / chunks))
         }
     }
 
@@ -58,7 +55,8 @@ private let regionKey: pthread_key_t = {
     return key
 }()
 
-private struct UncheckedSendable<Value>: @unchecked Sendable {
+/// A value handed to other threads that the compiler cannot prove safe to share (the caller's promise).
+struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
 }

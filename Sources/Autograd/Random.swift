@@ -1,5 +1,6 @@
 // Seeded randomness. One generator feeds initialization, masking, shuffling and dropout, so a run is
-// reproduced exactly by its seed, on any number of threads (ThreadCountTests).
+// reproduced exactly by its seed and thread count (ThreadCountTests); the random numbers themselves are the
+// same on any number of threads.
 import Foundation
 
 /// xoshiro256** (Blackman and Vigna, 2018), seeded through SplitMix64 so that nearby seeds give
