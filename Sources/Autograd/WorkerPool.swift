@@ -4,7 +4,7 @@
 // A training step opens a few hundred parallel regions (each split product, GELU, LayerNorm, attention's
 // heads), one after another, a few microseconds to a millisecond apart. Dispatch's `concurrentPerform`
 // lets its worker threads sleep between them, and waking a sleeping thread costs a system call on one side
-// and a trip through the scheduler on the other: on this project's 2-core VM, a region of two 20 us chunks
+// and a trip through the scheduler on the other: on a 2-core AMD EPYC VM, a region of two 20 us chunks
 // took 60 us (median of 1,000) through `concurrentPerform`, against 20.3 us here while the worker spins.
 // OpenMP runtimes, which PyTorch's CPU kernels use, do the same: a worker spins for a while (GOMP_SPINCOUNT)
 // before it sleeps. A worker here spins for `spinNanoseconds` after its last chunk, then sleeps on a
@@ -16,7 +16,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// A fixed set of worker threads that run the chunks of one region at a time with the calling thread.
+/// Worker threads (started when first needed, kept for the life of the process) that run the chunks of one
+/// region at a time together with the calling thread.
 final class WorkerPool: @unchecked Sendable {
     /// How long a worker keeps checking for the next region before it sleeps: longer than most gaps between
     /// the regions of a training step, short enough that an idle worker gives its core back at once in
