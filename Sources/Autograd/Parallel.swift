@@ -1,7 +1,7 @@
 // Splitting independent work across the cores.
 //
 // One pool owns the cores: the engine's own workers (WorkerPool.swift), through `forEachChunk`. OpenBLAS
-// is kept to one thread (BLAS.swift says why); a large product is cut into two blocks of rows of C, one per
+// is kept to one thread (BLAS.swift says why); a large product is cut into blocks of rows of C, one per
 // thread, and a batch of tiny products (attention's per-head 49 x 16 x 49 matrices) into contiguous chunks
 // of pairs; each chunk calls sgemm, which runs single-threaded in the calling thread (OpenBLAS allows
 // concurrent calls from several threads). Work already inside a chunk is never split again: the cores are
