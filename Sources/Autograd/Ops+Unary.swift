@@ -84,7 +84,7 @@ extension Tensor {
     func geluErf() -> Tensor {
         let out = TensorStorage(uninitializedCount: count)
         let x = storage.pointer, y = out.pointer
-        guard requiresGradient && GradientRecording.isEnabled else {
+        guard Tensor.recordsGraph(for: [self]) else {
             Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
                 map8(x + range.lowerBound, y + range.lowerBound, range.count, geluErfKernel)
             }

@@ -24,6 +24,12 @@ extension Tensor {
         try GradientRecording.$isEnabled.withValue(false) { try body() }
     }
 
+    /// Whether an op on `inputs` records the graph: some input needs a gradient and recording is on (outside
+    /// `withoutGradients`). Ops that keep extra state for their backward pass ask this first.
+    static func recordsGraph(for inputs: [Tensor]) -> Bool {
+        inputs.contains { $0.requiresGradient } && GradientRecording.isEnabled
+    }
+
     /// The output node of an op. `backward` is recorded only if recording is on and an input needs a gradient.
     ///
     /// - Parameters:
@@ -33,7 +39,7 @@ extension Tensor {
         _ operation: String, shape: [Int], storage: TensorStorage, inputs: [Tensor],
         backward: @escaping (Tensor) -> Void
     ) -> Tensor {
-        let needsGradient = inputs.contains { $0.requiresGradient } && GradientRecording.isEnabled
+        let needsGradient = recordsGraph(for: inputs)
         let output = Tensor(shape: shape, storage: storage, requiresGradient: needsGradient, operation: operation)
         if needsGradient {
             output.parents = inputs
