@@ -6,8 +6,11 @@ import PackageDescription
 // it is the single largest speed lever for pure-Swift loops (see README, "Speed").
 #if arch(x86_64)
 let cpuFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+/// The sixteen-lane copy of the element kernels (Sources/WideKernels), run only on CPUs with AVX-512.
+let wideCPUFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "skylake-avx512"])]
 #else
 let cpuFlags: [SwiftSetting] = []
+let wideCPUFlags: [SwiftSetting] = []
 #endif
 
 /// Numeric modules are optimized even in debug builds, so `swift test` runs at release speed.
@@ -48,7 +51,8 @@ let package = Package(
             name: "COpenBLAS",
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
-        .target(name: "Autograd", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "WideKernels", swiftSettings: wideCPUFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        .target(name: "Autograd", dependencies: ["COpenBLAS", "WideKernels"], swiftSettings: numericSettings),
         .target(name: "NN", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Optim", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Data2Vec", dependencies: ["Autograd", "NN", "Optim", "Datasets"], swiftSettings: numericSettings),
@@ -76,7 +80,7 @@ let package = Package(
             path: "benchmarks/data2vec-step",
             swiftSettings: numericSettings),
 
-        .testTarget(name: "AutogradTests", dependencies: ["Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
+        .testTarget(name: "AutogradTests", dependencies: ["Autograd", "WideKernels"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),
         .testTarget(name: "Data2VecTests", dependencies: ["Data2Vec", "NN", "Optim", "Autograd", "Datasets"], swiftSettings: numericSettings),

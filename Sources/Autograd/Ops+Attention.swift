@@ -88,7 +88,7 @@ extension Tensor {
 
         /// Writes A * M of pair p into `out` (t * tp floats).
         func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {
-            map8(weights.pointer + a(p), dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
+            mapLanes(weights.pointer + a(p), dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
         }
 
         Parallel.forEachChunk(of: b * h, minimumPerChunk: pairChunk) { pairs in
@@ -98,12 +98,7 @@ extension Tensor {
                 let scores = weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                            a: input + q(p), lda: 3 * d, b: input + q(p) + d, ldb: 3 * d, beta: 0, c: scores, ldc: tp)
-                let bias = keyBias.pointer + (p / h) * tp
-                for query in 0..<t {
-                    let row = scores + query * tp
-                    map8(row, bias, row, tp, addingKeyBias)
-                    softmaxRow8(row, width: tp)
-                }
+                Lane.softmaxRows(scores, rows: t, width: tp, keyBias: keyBias.pointer + (p / h) * tp)
                 var probabilities = UnsafePointer(scores)
                 if let dropMask, let dropped {
                     var rng = RandomGenerator(seed: dropSeed &+ UInt64(p) &* 0x9E37_79B9_7F4A_7C15)
@@ -146,15 +141,11 @@ extension Tensor {
                                a: g + o(p), lda: d, b: vp, ldb: 3 * d, beta: 0, c: dScores, ldc: tp)
                     var probabilities = UnsafePointer(attention)  // what multiplied V in the forward pass
                     if let dropMask, let dropped {
-                        map8(dScores, dropMask.pointer + a(p), dScores, t * tp) { $0 * $1 }
+                        mapLanes(dScores, dropMask.pointer + a(p), dScores, t * tp) { $0 * $1 }
                         applyDropMask(p, dropped)
                         probabilities = UnsafePointer(dropped)
                     }
-                    for query in 0..<t {
-                        let (dRow, aRow) = (dScores + query * tp, attention + query * tp)
-                        let dot = vectorDot(dRow, aRow, tp)
-                        map8(dRow, aRow, dRow, tp) { ($0 - dot) * $1 }
-                    }
+                    Lane.softmaxGradientRows(dScores, attention: attention, rows: t, width: tp)
                     // dV = A^T dO, dQ = s dS K, dK = s dS^T Q, each into its columns of d(qkv).
                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
                                a: probabilities, lda: tp, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
@@ -174,34 +165,4 @@ func compactRows(_ source: TensorStorage, rows: Int, width: Int, stride: Int) ->
     let out = TensorStorage(uninitializedCount: rows * width)
     for r in 0..<rows { (out.pointer + r * width).update(from: source.pointer + r * stride, count: width) }
     return out
-}
-
-/// score + bias on eight lanes, and -infinity where the bias is -infinity whatever the score held there
-/// (the padding columns of a score row are never written). A named transparent function, not a closure
-/// literal, so that `map8` inlines it instead of calling it for every eight floats.
-@_transparent
-func addingKeyBias(_ score: Float8, _ bias: Float8) -> Float8 {
-    (score + bias).replacing(with: -.infinity, where: bias .< -1e30)
-}
-
-/// Softmax of one row in place, `width` a multiple of 8 (entries of -inf get weight exactly 0).
-@inline(__always)
-func softmaxRow8(_ row: UnsafeMutablePointer<Float>, width: Int) {
-    var maximum = vectorMax(row, width)
-    if maximum == -.infinity { maximum = 0 }  // a fully padded row: all weights 0 (0/0 avoided below)
-    var sums = Float8()
-    var i = 0
-    while i < width {
-        let e = fastExp(UnsafeRawPointer(row + i).loadUnaligned(as: Float8.self) - maximum)
-        UnsafeMutableRawPointer(row + i).storeBytes(of: e, as: Float8.self)
-        sums += e
-        i += 8
-    }
-    let total = sums.sum()
-    let inverse = total > 0 ? 1 / total : 0  // a row with every key padded gets all zeros, not NaN
-    i = 0
-    while i < width {
-        UnsafeMutableRawPointer(row + i).storeBytes(of: UnsafeRawPointer(row + i).loadUnaligned(as: Float8.self) * inverse, as: Float8.self)
-        i += 8
-    }
 }

@@ -54,7 +54,7 @@ extension Tensor {
                 for b in 0..<batch {
                     for t in 0..<outLength {
                         let row = scratch + (b * outLength + t) * window, start = dx + (b * length + t * stride) * cin
-                        map8(row, start, start, window) { $0 + $1 }
+                        mapLanes(row, start, start, window) { $0 + $1 }
                     }
                 }
             }

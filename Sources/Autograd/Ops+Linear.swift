@@ -26,7 +26,7 @@ extension Tensor {
         // OpenBLAS adds the blocks' partial sums to C one by one, so b joins the sum earlier: another rounding.
         if let b = bias?.storage.pointer {
             Parallel.forEachChunk(of: rows, minimumPerChunk: Swift.max(1, elementsPerChunk / Swift.max(outputs, 1))) { chunk in
-                for r in chunk { map8(b, out.pointer + r * outputs, outputs) { $0 } }  // (a memmove call per row cost 5%)
+                for r in chunk { mapLanes(b, out.pointer + r * outputs, outputs) { $0 } }  // (a memmove call per row cost 5%)
             }
         }
         BLAS.sgemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs,

@@ -115,7 +115,7 @@ func softmaxSlice(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n
 func softmaxContiguous(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
     var maximum = vectorMax(x, n)
     if maximum == -.infinity { maximum = 0 }
-    map8(x, y, n) { fastExp($0 - maximum) }
+    mapLanes(x, y, n) { fastExp($0 - maximum) }
     let inverse = 1 / vectorSum(y, n)
-    map8(y, y, n) { $0 * inverse }
+    mapLanes(y, y, n) { $0 * inverse }
 }

@@ -74,9 +74,10 @@ extension Tensor {
     /// d/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi).
     ///
     /// Written out rather than through `unary`: the FFN applies it to B x T x 4D elements per block. The
-    /// kernels work on eight floats at a time with fastErf/fastExp (FastMath.swift, within 5e-7 of libm);
-    /// a derivative passed as a per-element closure was 22% of a step's instructions (callgrind), and
-    /// scalar loops left to the auto-vectorizer were 3x slower than these. Large tensors use both cores.
+    /// passes are the lane kernels of LaneKernels.swift (fastErf/fastExp, within 5e-7 of libm), eight or
+    /// sixteen floats at a time (LaneWidth.swift); a derivative passed as a per-element closure was 22% of a
+    /// step's instructions (callgrind), and scalar loops left to the auto-vectorizer were 3x slower than
+    /// the eight-lane kernels. Large tensors use both cores.
     ///
     /// When the graph is recorded, the forward pass keeps Phi(x) (one more float per element) and the
     /// backward pass reads it instead of computing erf again; Phi is the same float the backward pass used
@@ -86,14 +87,13 @@ extension Tensor {
         let x = storage.pointer, y = out.pointer
         guard Tensor.recordsGraph(for: [self]) else {
             Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
-                map8(x + range.lowerBound, y + range.lowerBound, range.count, geluErfKernel)
+                Lane.gelu(x + range.lowerBound, y + range.lowerBound, count: range.count)
             }
             return .result("gelu-erf", shape: shape, storage: out, inputs: [self]) { _ in }
         }
         let cdf = TensorStorage(uninitializedCount: count), phi = cdf.pointer
         Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
-            map8(x + range.lowerBound, y + range.lowerBound, alsoWriting: phi + range.lowerBound, range.count,
-                 geluErfKernelKeepingCDF)
+            Lane.gelu(x + range.lowerBound, y + range.lowerBound, keepingCDF: phi + range.lowerBound, count: range.count)
         }
         return .result("gelu-erf", shape: shape, storage: out, inputs: [self]) { result in
             let input = result.parents[0]
@@ -101,35 +101,9 @@ extension Tensor {
             let (dx, isFresh) = input.gradientBufferForOverwrite()
             // dL/dx = g * GELU'(x), written into a fresh buffer, else added.
             Parallel.forEachChunk(of: result.count, minimumPerChunk: 1 << 15) { range in
-                let (start, count) = (range.lowerBound, range.count)
-                let term = isFresh ? dx + start : UnsafeMutablePointer<Float>.allocate(capacity: count)
-                map8(x + start, g + start, phi + start, term, count, geluErfBackwardKernel)
-                if !isFresh {
-                    map8(term, dx + start, dx + start, count) { $0 + $1 }
-                    term.deallocate()
-                }
+                let start = range.lowerBound
+                Lane.geluGradient(x + start, g + start, cdf: phi + start, into: dx + start, count: range.count, accumulating: !isFresh)
             }
         }
     }
-}
-
-// The kernels are named transparent functions, not closure literals: a literal handed to `map8` stayed a
-// call per eight floats (its arguments split across two registers, its constants reloaded each time).
-// Inlined, GELU's share of a one-thread step fell from 13% to 12% (README, "Speed").
-
-/// GELU(v) = v Phi(v) on eight lanes (no graph: Phi is not needed afterwards).
-@_transparent
-private func geluErfKernel(_ v: Float8) -> Float8 { 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
-
-/// (GELU(v), Phi(v)) on eight lanes: Phi(v) = (1 + erf(v / sqrt 2)) / 2, GELU(v) = v Phi(v).
-@_transparent
-private func geluErfKernelKeepingCDF(_ v: Float8) -> (Float8, Float8) {
-    let cdf = 0.5 * (1 + fastErf(v * 0.70710678118654752))
-    return (v * cdf, cdf)
-}
-
-/// g GELU'(v) = g (Phi(v) + v phi(v)) on eight lanes, phi(v) = e^(-v^2/2) / sqrt(2 pi), Phi(v) given.
-@_transparent
-private func geluErfBackwardKernel(_ v: Float8, _ gradient: Float8, _ cdf: Float8) -> Float8 {
-    gradient * (cdf + v * 0.39894228040143268 * fastExp(-0.5 * v * v))
 }

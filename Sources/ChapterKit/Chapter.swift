@@ -35,7 +35,9 @@ public final class Chapter {
         print(String(format: "Chapter %02d: %@", number, title))
         print("mode: \(options.quick ? "quick" : "full"), seed \(options.seed), \(BLAS.threadCount) threads")
         print("OpenBLAS kernels: \(KernelChoice.report)")
+        print("element kernels: \(LaneWidth.report)")
         print(rule)
+        if let problem = LaneWidth.environmentError { throw ChapterError(problem) }
         try requireWritableFolder(options.figuresDirectory, flag: "--figures-dir")
         Interrupts.installHandlers()
         Interrupts.watch(options.figuresDirectory)

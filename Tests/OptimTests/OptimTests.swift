@@ -33,6 +33,43 @@ struct OptimTests {
         #expect(zip(p.scalars, values("after2")).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 
+    /// The step runs eight lanes at a time, on one contiguous range of all the parameters per thread. It
+    /// must give the very floats of the formula applied one element at a time: tensors of odd lengths (so
+    /// ranges and lanes end mid-tensor), two groups, three steps, one thread and two.
+    @Test(arguments: [1, 2])
+    func adamWEqualsTheFormulaElementByElementExactly(threads: Int) {
+        let saved = BLAS.threadCount
+        BLAS.setThreadCount(threads)
+        defer { BLAS.setThreadCount(saved) }
+        var rng = RandomGenerator(seed: 5)
+        let shapes = [[70_001], [3], [257, 129]]
+        let params = shapes.map { Tensor.normal($0, using: &rng, requiresGradient: true) }
+        var expected = params.map(\.scalars)
+        var (m, v) = (params.map { [Float](repeating: 0, count: $0.count) }, params.map { [Float](repeating: 0, count: $0.count) })
+        let groups = [ParameterGroup([params[0], params[2]], weightDecay: 0.05), ParameterGroup([params[1]], weightDecay: 0)]
+        let adam = AdamW(groups, learningRate: 3e-3, beta1: 0.9, beta2: 0.98, epsilon: 1e-6)
+        for step in 1...3 {
+            for p in params { p.grad = Tensor.normal(p.shape, std: 0.1, using: &rng) }
+            let (c1, c2) = (1 - powf(0.9, Float(step)), 1 - powf(0.98, Float(step)))
+            for (k, p) in params.enumerated() {
+                let (lr, decay): (Float, Float) = (3e-3, k == 1 ? 1 : 1 - 3e-3 * 0.05)
+                let g = p.grad!.scalars
+                for i in g.indices {
+                    expected[k][i] *= decay
+                    m[k][i] = 0.9 * m[k][i] + (1 - 0.9) * g[i]
+                    v[k][i] = 0.98 * v[k][i] + (1 - 0.98) * g[i] * g[i]
+                    expected[k][i] -= lr * (m[k][i] / c1) / ((v[k][i] / c2).squareRoot() + 1e-6)
+                }
+            }
+            adam.step()
+            for (k, p) in params.enumerated() {
+                let got = p.scalars
+                let first = got.indices.first { got[$0].bitPattern != expected[k][$0].bitPattern }
+                #expect(first == nil, "step \(step), tensor \(k), element \(first ?? -1)")
+            }
+        }
+    }
+
     @Test func adamWFirstStepMovesByTheLearningRate() {
         // At t = 1, m/(1-b1) = g and v/(1-b2) = g^2, so the step is lr * g / |g| = lr (sign of g), plus decay.
         let p = Tensor([2, -3], requiresGradient: true)

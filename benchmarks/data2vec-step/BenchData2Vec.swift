@@ -63,6 +63,7 @@ struct BenchData2Vec: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if let problem = LaneWidth.environmentError { throw ValidationError(problem) }
         let names = BenchConfig.all.map(\.name)
         for name in configs + (config.map { [$0] } ?? []) where !names.contains(name) {
             throw ValidationError("unknown configuration '\(name)'; choose from \(names.joined(separator: ", "))")
@@ -141,6 +142,7 @@ struct BenchData2Vec: ParsableCommand {
         print("bench-data2vec: one data2vec training step (student + EMA teacher + loss + backward + AdamW + EMA)")
         print("OpenBLAS \(BLAS.coreName) kernels; OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); \(ProcessInfo.processInfo.activeProcessorCount) cores; \(roundCount) rounds of \(warmup) warm-up + \((steps + roundCount - 1) / roundCount) timed steps, Swift and PyTorch taking turns")
         print("OpenBLAS kernels: \(KernelChoice.report)")
+        print("element kernels: \(LaneWidth.report)")
         print(machineCheck())
     }
 

@@ -12,6 +12,7 @@ struct BenchMLP: ParsableCommand {
     var threads: [Int] = [1, 2]
 
     func validate() throws {
+        if let problem = LaneWidth.environmentError { throw ValidationError(problem) }
         guard steps >= 10 else { throw ValidationError("--steps must be at least 10, got \(steps)") }
         guard threads.allSatisfy({ (1...256).contains($0) }) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
@@ -20,6 +21,7 @@ struct BenchMLP: ParsableCommand {
         print("bench-mlp: MLP 784-256-256-10, batch 256, softmax cross-entropy, SGD (lr 0.01)")
         print("OpenBLAS core \(BLAS.coreName); OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
         print("OpenBLAS kernels: \(KernelChoice.report)")
+        print("element kernels: \(LaneWidth.report)")
         print("threads  median ms/step  (min-max)       sgemm ms  rest ms  rest/sgemm  sgemm GFLOP/s  loss first->last")
         for threadCount in threads {
             BLAS.setThreadCount(threadCount)

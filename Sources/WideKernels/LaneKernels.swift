@@ -1,0 +1,1 @@
+../Autograd/LaneKernels.swift
