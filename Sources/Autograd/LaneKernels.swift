@@ -9,7 +9,7 @@
 // The two copies give the same bits. Each output element goes through the same IEEE operations (fused
 // multiply-adds included) whatever the width; the only sums (a softmax row's total, a row's dot product)
 // are added as eight partial sums in the order of the eight-lane code (`addLanes`, defined next to each
-// copy's `Lanes`); maxima do not depend on order. ParallelKernelTests checks it element by element.
+// copy's `Lanes`); maxima do not depend on order. LaneWidthTests checks it bit for bit.
 //
 // Everything below is plain arithmetic the compiler cannot hide a call in: libm's expf and erff are
 // accurate but are function calls that stop vectorization, so exp and erf are written out.

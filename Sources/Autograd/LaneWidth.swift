@@ -1,8 +1,9 @@
 // Which copy of the lane kernels runs (LaneKernels.swift): eight floats per instruction (AVX2, compiled
 // into this module) or sixteen (AVX-512, the module WideKernels). The package is compiled for Haswell
 // (Package.swift), so that it runs on any x86-64 CPU since 2013; the sixteen-lane copy exists besides it
-// and is chosen here, once, from the CPU's flags. On a CPU with AVX-512 it halves the time of GELU and of
-// attention's softmax (README, "Speed"). Both copies give the same bits, so the choice changes speed only.
+// and is chosen here, once, from the CPU's flags. On a CPU with AVX-512 it halves GELU's time; attention's
+// softmax, whose short rows are bound by their reductions, gains little (README, "Speed"). Both copies give
+// the same bits, so the choice changes speed only.
 //
 // The environment variable DATA2VEC_LANES=8 keeps the eight-lane copy (to compare, or on a machine where
 // wide instructions slow the clock down); DATA2VEC_LANES=16 asks for the wide one where the CPU has it.
@@ -48,20 +49,21 @@ public enum LaneWidth: Int, Sendable {
     /// LaneWidth.decide(cpuFlags: LaneWidth.wideFlags, environmentValue: nil).width  // .sixteen
     /// ```
     public static func decide(cpuFlags: Set<String>, environmentValue: String?) -> (width: LaneWidth?, reason: String) {
+        if let value = environmentValue, !["", "8", "16"].contains(value) {
+            return (nil, "DATA2VEC_LANES=\(value) is neither 8 nor 16; unset it, or set 8 (AVX2) or 16 (AVX-512)")
+        }
         #if !arch(x86_64)
         return (.eight, "not an x86-64 CPU")
         #else
         let hasWide = wideFlags.isSubset(of: cpuFlags)
         switch environmentValue {
-        case nil, "":
-            return hasWide ? (.sixteen, "the CPU has AVX-512") : (.eight, "the CPU has no AVX-512")
         case "8":
             return (.eight, "DATA2VEC_LANES=8 set by the environment")
         case "16":
             return hasWide ? (.sixteen, "DATA2VEC_LANES=16 set by the environment")
                            : (.eight, "DATA2VEC_LANES=16 set by the environment, but the CPU has no AVX-512")
-        case let value?:
-            return (nil, "DATA2VEC_LANES=\(value) is neither 8 nor 16; unset it, or set 8 (AVX2) or 16 (AVX-512)")
+        default:
+            return hasWide ? (.sixteen, "the CPU has AVX-512") : (.eight, "the CPU has no AVX-512")
         }
         #endif
     }

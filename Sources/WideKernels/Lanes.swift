@@ -38,24 +38,30 @@ func largestLane(_ v: Lanes) -> Float {
 /// The entry points Autograd calls on a CPU with AVX-512, one per loop of `LaneKernels`, same arguments
 /// and same results (see LaneKernels.swift for what each computes).
 public enum Wide {
+    /// y[i] = GELU(x[i]) for i < count (y may be x).
     public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
         LaneKernels.gelu(x, y, count: count)
     }
 
+    /// y[i] = GELU(x[i]) and cdf[i] = Phi(x[i]) for i < count.
     public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, keepingCDF cdf: UnsafeMutablePointer<Float>,
                             count: Int) {
         LaneKernels.gelu(x, y, keepingCDF: cdf, count: count)
     }
 
+    /// dx[i] = g[i] GELU'(x[i]) from the kept cdf[i] = Phi(x[i]), or dx[i] += that when `accumulating`.
     public static func geluGradient(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, cdf: UnsafePointer<Float>,
                                     into dx: UnsafeMutablePointer<Float>, count: Int, accumulating: Bool) {
         LaneKernels.geluGradient(x, g, cdf: cdf, into: dx, count: count, accumulating: accumulating)
     }
 
+    /// Attention's softmax in place on `rows` rows of `width` floats (a multiple of 8), each plus `keyBias`
+    /// (0 or -infinity per key) first.
     public static func softmaxRows(_ scores: UnsafeMutablePointer<Float>, rows: Int, width: Int, keyBias: UnsafePointer<Float>) {
         LaneKernels.softmaxRows(scores, rows: rows, width: width, keyBias: keyBias)
     }
 
+    /// dS = A * (dA - rowsum(dA * A)) in place on `rows` rows of `width` floats.
     public static func softmaxGradientRows(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, rows: Int, width: Int) {
         LaneKernels.softmaxGradientRows(dScores, attention: attention, rows: rows, width: width)
     }
