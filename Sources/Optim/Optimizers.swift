@@ -148,32 +148,40 @@ public final class AdamW: Optimizer {
     }
 
     /// Updates elements from..<to of one tensor: the formula of the type's comment, eight lanes at a time.
+    /// The last partial group goes through the same formula on zero-padded lanes, of which only the real
+    /// ones are stored, so the formula is written once and every element is computed alike.
     @inline(__always)
     private static func update(_ s: Slice, from: Int, to: Int, _ h: Hyper) {
         typealias V = SIMD8<Float>
-        @inline(__always) func load(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> V { UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
-        @inline(__always) func store(_ x: V, _ p: UnsafeMutablePointer<Float>, _ i: Int) { UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: V.self) }
         let (b1, b2, oneMinusB1, oneMinusB2) = (V(repeating: h.b1), V(repeating: h.b2), V(repeating: 1 - h.b1), V(repeating: 1 - h.b2))
         let (c1, c2, eps, lr, decay) = (V(repeating: h.correction1), V(repeating: h.correction2), V(repeating: h.epsilon),
                                         V(repeating: s.lr), V(repeating: s.decay))
+        /// Loads `count` floats at p + i (the other lanes 0), updates them and stores them back.
+        @inline(__always) func step(at i: Int, count: Int) {
+            @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> V {
+                if count == 8 { return UnsafeRawPointer(p + i).loadUnaligned(as: V.self) }
+                var x = V()
+                for j in 0..<count { x[j] = p[i + j] }
+                return x
+            }
+            @inline(__always) func store(_ x: V, _ p: UnsafeMutablePointer<Float>) {
+                if count == 8 { return UnsafeMutableRawPointer(p + i).storeBytes(of: x, as: V.self) }
+                for j in 0..<count { p[i + j] = x[j] }
+            }
+            let g = load(s.g)
+            let m = b1 * load(s.m) + oneMinusB1 * g
+            let v = b2 * load(s.v) + oneMinusB2 * g * g
+            let p = load(s.p) * decay
+            store(m, s.m)
+            store(v, s.v)
+            store(p - lr * (m / c1) / ((v / c2).squareRoot() + eps), s.p)
+        }
         var i = from
         while i + 8 <= to {
-            let g = load(s.g, i)
-            let m = b1 * load(s.m, i) + oneMinusB1 * g
-            let v = b2 * load(s.v, i) + oneMinusB2 * g * g
-            let p = load(s.p, i) * decay
-            store(m, s.m, i)
-            store(v, s.v, i)
-            store(p - lr * (m / c1) / ((v / c2).squareRoot() + eps), s.p, i)
+            step(at: i, count: 8)
             i += 8
         }
-        while i < to {
-            s.p[i] *= s.decay
-            s.m[i] = h.b1 * s.m[i] + (1 - h.b1) * s.g[i]
-            s.v[i] = h.b2 * s.v[i] + (1 - h.b2) * s.g[i] * s.g[i]
-            s.p[i] -= s.lr * (s.m[i] / h.correction1) / ((s.v[i] / h.correction2).squareRoot() + h.epsilon)
-            i += 1
-        }
+        if i < to { step(at: i, count: to - i) }
     }
 }
 
