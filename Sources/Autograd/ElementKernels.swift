@@ -98,6 +98,9 @@ func accumulateBroadcast<Term: GradientTerm>(
         let d = dest + offsets[0], g = g + offsets[1], x = x + offsets[2], y = y + offsets[3]
         if steps[0] == 1 && steps[2] == 1 && steps[3] == 1 {
             for i in 0..<n { d[i] += Term.term(g[i], x[i], y[i]) }
+        } else if steps[0] == 1 && steps[2] == 0 && steps[3] == 0 {  // x and y constant along the row (a mask per row)
+            let (x, y) = (x[0], y[0])
+            for i in 0..<n { d[i] += Term.term(g[i], x, y) }
         } else if steps[0] == 0 {  // reducing along the row: sum first, add once
             var sum: Float = 0
             for i in 0..<n { sum += Term.term(g[i], x[i * steps[2]], y[i * steps[3]]) }

@@ -82,6 +82,12 @@ extension Tensor {
             Broadcasting.strides(of: $0.shape, broadcastTo: shape)
         }
         forEachRow(of: shape, strides: strides) { offsets, steps, n in
+            if steps[1] == 0 {  // one condition for the whole row (a mask per position): copy a row of a or of b
+                let (source, step) = pc[offsets[1]] != 0 ? (pa + offsets[2], steps[2]) : (pb + offsets[3], steps[3])
+                let row = o + offsets[0]
+                if step == 1 { row.update(from: source, count: n) } else { for i in 0..<n { row[i] = source[i * step] } }
+                return
+            }
             for i in 0..<n {
                 let selected = pc[offsets[1] + i * steps[1]] != 0
                 o[offsets[0] + i] = selected ? pa[offsets[2] + i * steps[2]] : pb[offsets[3] + i * steps[3]]

@@ -21,19 +21,22 @@ extension Tensor {
         let means = TensorStorage(uninitializedCount: rows), rstds = TensorStorage(uninitializedCount: rows)
         let x = storage.pointer, y = out.pointer
         let w = weight?.storage.pointer, b = bias?.storage.pointer
-        // Rows are independent: split across threads. Each loop below is branch-free and vectorizes
-        // (sums through FastMath.swift's SIMD reductions).
+        // Rows are independent: split across threads. Three passes over a row: its sum, its sum of squared
+        // deviations (FastMath.swift's eight-lane order, as `vectorDot` of x - mean with itself), and the
+        // output, ((x - mean) * rstd) * w + b element by element (one rounding per operation, in that order).
         Parallel.forEachChunk(of: rows, minimumPerChunk: 256) { chunk in
             for r in chunk {
                 let xr = x + r * d, yr = y + r * d
                 let mean = vectorSum(xr, d) / Float(d)
-                for i in 0..<d { yr[i] = xr[i] - mean }
-                let rstd = 1 / (vectorDot(yr, yr, d) / Float(d) + epsilon).squareRoot()
+                let rstd = 1 / (sumOfSquaredDeviations(xr, from: mean, d) / Float(d) + epsilon).squareRoot()
                 means.pointer[r] = mean
                 rstds.pointer[r] = rstd
-                for i in 0..<d { yr[i] *= rstd }
-                if let w { for i in 0..<d { yr[i] *= w[i] } }
-                if let b { for i in 0..<d { yr[i] += b[i] } }
+                switch (w, b) {
+                case let (w?, b?): for i in 0..<d { yr[i] = (xr[i] - mean) * rstd * w[i] + b[i] }
+                case let (w?, nil): for i in 0..<d { yr[i] = (xr[i] - mean) * rstd * w[i] }
+                case let (nil, b?): for i in 0..<d { yr[i] = (xr[i] - mean) * rstd + b[i] }
+                case (nil, nil): for i in 0..<d { yr[i] = (xr[i] - mean) * rstd }
+                }
             }
         }
         let inputs = [self] + [weight, bias].compactMap { $0 }
@@ -59,12 +62,18 @@ extension Tensor {
                     for r in (chunk * 256)..<Swift.min(rows, (chunk + 1) * 256) {
                         let xr = x + r * d, gr = g + r * d
                         let mean = means.pointer[r], rstd = rstds.pointer[r]
-                        for i in 0..<d { xhat[i] = (xr[i] - mean) * rstd }
-                        if let w { for i in 0..<d { h[i] = gr[i] * w[i] } } else { h.update(from: gr, count: d) }
-                        if needsWeight { for i in 0..<d { dw[i] += gr[i] * xhat[i] } }
-                        if needsBias { for i in 0..<d { db[i] += gr[i] } }
+                        // xhat, h and the parameters' sums in one pass (the flags are the same for every
+                        // row, so the compiler makes one loop per case).
+                        for i in 0..<d {
+                            let xh = (xr[i] - mean) * rstd
+                            xhat[i] = xh
+                            h[i] = w.map { gr[i] * $0[i] } ?? gr[i]
+                            if needsWeight { dw[i] += gr[i] * xh }
+                            if needsBias { db[i] += gr[i] }
+                        }
                         guard let dx else { continue }
-                        let meanH = vectorSum(h, d) / Float(d), meanHX = vectorDot(h, xhat, d) / Float(d)
+                        let (sumH, sumHX) = sumAndDot(h, xhat, d)
+                        let meanH = sumH / Float(d), meanHX = sumHX / Float(d)
                         let dxr = dx + r * d
                         if dxIsFresh {
                             for i in 0..<d { dxr[i] = rstd * (h[i] - meanH - xhat[i] * meanHX) }
@@ -80,4 +89,36 @@ extension Tensor {
             }
         }
     }
+}
+
+/// (x[0] - mean)^2 + ... + (x[n-1] - mean)^2, added as `vectorDot` adds (eight partial sums, then the
+/// leftover elements), so the same float as `vectorDot` of a stored copy of x - mean with itself.
+@inline(__always)
+func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, from mean: Float, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        let deviation = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - mean
+        lanes += deviation * deviation
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { let deviation = x[i] - mean; total += deviation * deviation; i += 1 }
+    return total
+}
+
+/// (`vectorSum(x, n)`, `vectorDot(x, y, n)`) in one pass over x and y, each added in its own order.
+@inline(__always)
+func sumAndDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> (sum: Float, dot: Float) {
+    var sums = SIMD8<Float>(), dots = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        sums += u
+        dots += u * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var (sum, dot) = (sums.sum(), dots.sum())
+    while i < n { sum += x[i]; dot += x[i] * y[i]; i += 1 }
+    return (sum, dot)
 }

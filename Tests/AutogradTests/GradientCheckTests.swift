@@ -40,6 +40,9 @@ let opCases: [OpCase] = [
     OpCase(name: "where broadcast", shapes: [[2, 3], [3]]) { x in
         Tensor.where(Tensor(shape: [2, 1], [1, 0]), x[0], x[1])
     },
+    OpCase(name: "where, a mask vector at masked positions ([2,3,1] ? [4] : [2,3,4])", shapes: [[4], [2, 3, 4]]) { x in
+        Tensor.where(Tensor(shape: [2, 3, 1], [1, 0, 0, 1, 1, 0]), x[0], x[1])
+    },
     // unary
     OpCase(name: "square", shapes: [[6]]) { $0[0].squared() },
     OpCase(name: "sqrt", shapes: [[6]], low: 0.5, high: 3) { $0[0].squareRoot() },

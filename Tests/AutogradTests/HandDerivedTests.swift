@@ -119,6 +119,9 @@ struct HandDerivedTests {
         #expect(x.indexSelect([2, 0], along: 1).scalars == [3, 1, 6, 4])
         #expect(x.indexPut([0], values: Tensor(shape: [1, 3], [9, 9, 9])).scalars == [9, 9, 9, 4, 5, 6])
         #expect(Tensor.where(Tensor([1, 0, 1]), Tensor([1, 2, 3]), Tensor(scalar: 0)).scalars == [1, 0, 3])
+        // One condition per row: whole rows come from a (here a scalar, broadcast along the row) or from b.
+        #expect(Tensor.where(Tensor(shape: [3, 1], [1, 0, 1]), Tensor(scalar: 7), Tensor(shape: [3, 2], [1, 2, 3, 4, 5, 6])).scalars
+                == [7, 7, 3, 4, 7, 7])
     }
 }
 

@@ -79,6 +79,25 @@ struct ParallelKernelTests {
             }
         }
     }
+
+    /// LayerNorm's one-pass helpers add in the very order of the helpers they replace, so the bits agree.
+    @Test func layerNormHelpersEqualTheStoredCopyReductionsExactly() {
+        var rng = RandomGenerator(seed: 35)
+        for n in [1, 7, 8, 9, 49, 64, 67, 768] {
+            let a = (0..<n).map { _ in 3 + rng.normal() }, b = (0..<n).map { _ in rng.normal() }
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    let mean = vectorSum(pa.baseAddress!, n) / Float(n)
+                    let deviations = a.map { $0 - mean }
+                    deviations.withUnsafeBufferPointer { pd in
+                        #expect(sumOfSquaredDeviations(pa.baseAddress!, from: mean, n) == vectorDot(pd.baseAddress!, pd.baseAddress!, n))
+                    }
+                    let (sum, dot) = sumAndDot(pa.baseAddress!, pb.baseAddress!, n)
+                    #expect(sum == vectorSum(pa.baseAddress!, n) && dot == vectorDot(pa.baseAddress!, pb.baseAddress!, n))
+                }
+            }
+        }
+    }
 }
 
 @Suite("Fused linear")
