@@ -38,13 +38,16 @@ public func collapseVariance(_ y: Tensor) -> Float {
     let (n, d) = (y.shape[0], y.shape[1])
     let p = y.storage.pointer
     // Row by row, every column's running sums side by side: each column is still added up from row 0 down
-    // (the same Doubles as one column at a time), but memory is read in order, a row at a time.
+    // (the same Doubles as one column at a time), but memory is read in order, a row at a time. Threads
+    // take columns, so the sums do not depend on the thread count.
     let means = UnsafeMutablePointer<Double>.allocate(capacity: 2 * d), variances = means + d
     defer { means.deallocate() }
     means.initialize(repeating: 0, count: 2 * d)
-    for r in 0..<n { for c in 0..<d { means[c] += Double(p[r * d + c]) } }
-    for c in 0..<d { means[c] /= Double(n) }
-    for r in 0..<n { for c in 0..<d { let v = Double(p[r * d + c]) - means[c]; variances[c] += v * v } }
+    Parallel.forEachChunk(of: d, minimumPerChunk: 16) { columns in
+        for r in 0..<n { for c in columns { means[c] += Double(p[r * d + c]) } }
+        for c in columns { means[c] /= Double(n) }
+        for r in 0..<n { for c in columns { let v = Double(p[r * d + c]) - means[c]; variances[c] += v * v } }
+    }
     var total: Double = 0
     for c in 0..<d { total += (variances[c] / Double(n - 1) + 1e-6).squareRoot() }
     return Float(total / Double(d))

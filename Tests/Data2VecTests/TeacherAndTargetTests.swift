@@ -123,4 +123,18 @@ struct TargetTests {
         #expect(abs(v - Float((2.0.squareRoot() + 8.0.squareRoot()) / 2)) < 1e-5)
         #expect(collapseVariance(Tensor.ones([10, 3])) < 0.002)  // a collapsed representation
     }
+
+    /// Threads take columns, each still summed from row 0 down: the same number on one thread and on two.
+    @Test func collapseVarianceIsTheSameOnAnyThreadCount() {
+        var rng = RandomGenerator(seed: 8)
+        let y = Tensor.normal([300, 67], using: &rng)
+        let saved = BLAS.threadCount
+        defer { BLAS.setThreadCount(saved) }
+        let values = [1, 2].map { threads in
+            BLAS.setThreadCount(threads)
+            return collapseVariance(y)
+        }
+        #expect(values[0] == values[1])
+        #expect(abs(values[0] - 1) < 0.1)  // unit-variance columns
+    }
 }
