@@ -48,6 +48,38 @@ public func vectorDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n:
     return total
 }
 
+/// (x[0] - mean)^2 + ... + (x[n-1] - mean)^2, added as `vectorDot` adds (eight partial sums, then the
+/// leftover elements), so the same float as `vectorDot` of a stored copy of x - mean with itself.
+@inline(__always)
+func sumOfSquaredDeviations(_ x: UnsafePointer<Float>, from mean: Float, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        let deviation = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - mean
+        lanes += deviation * deviation
+        i += 8
+    }
+    var total = lanes.sum()
+    while i < n { let deviation = x[i] - mean; total += deviation * deviation; i += 1 }
+    return total
+}
+
+/// (`vectorSum(x, n)`, `vectorDot(x, y, n)`) in one pass over x and y, each added in its own order.
+@inline(__always)
+func sumAndDot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> (sum: Float, dot: Float) {
+    var sums = SIMD8<Float>(), dots = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        let u = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+        sums += u
+        dots += u * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var (sum, dot) = (sums.sum(), dots.sum())
+    while i < n { sum += x[i]; dot += x[i] * y[i]; i += 1 }
+    return (sum, dot)
+}
+
 /// The largest of x[0..<n] (-infinity when n = 0).
 @inline(__always)
 public func vectorMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
