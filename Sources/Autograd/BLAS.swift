@@ -20,6 +20,19 @@ public enum BLAS {
         return engineThreads
     }
 
+    /// Runs `body` with `count` threads and then restores the previous count. Callers wait for each other
+    /// (one process-wide lock), so two of them running at once, tests side by side for example, never change
+    /// the count under each other while their bodies run.
+    public static func withThreadCount<Result>(_ count: Int, _ body: () throws -> Result) rethrows -> Result {
+        threadCountLock.lock()
+        defer { threadCountLock.unlock() }
+        let saved = threadCount
+        setThreadCount(count)
+        defer { setThreadCount(saved) }
+        return try body()
+    }
+    private static let threadCountLock = NSRecursiveLock()
+
     // Who owns the cores. OpenBLAS keeps a pool of its own threads, and after each threaded product they
     // spin (calling sched_yield) for up to 2^28 cycles before they sleep. On two cores that spinning
     // competes with the engine's own threads (Parallel.swift: attention, GELU, LayerNorm), and a profile of

@@ -261,10 +261,7 @@ struct ThreadCountTests {
         let w2 = Tensor.normal([32, 128], std: 0.1, using: &rng, requiresGradient: true)
         let gamma = Tensor.normal([32], using: &rng, requiresGradient: true)
         let parameters = [x, qkv, w1, b1, w2, gamma]
-        func run(threads: Int) -> [[Float]] {
-            let saved = BLAS.threadCount
-            BLAS.setThreadCount(threads)
-            defer { BLAS.setThreadCount(saved) }
+        func run(threads: Int) -> [[Float]] { BLAS.withThreadCount(threads) {
             for p in parameters { p.zeroGradient() }
             let h = x.layerNorm(weight: gamma)
             let attended = Tensor.multiHeadAttention(packed: Tensor.linear(h, weight: qkv, bias: nil), headCount: 2).context + h
@@ -272,7 +269,7 @@ struct ThreadCountTests {
             let loss = (y * y).mean()
             loss.backward()
             return [loss.scalars] + parameters.map { $0.grad!.scalars }
-        }
+        } }
         let two = run(threads: 2)
         #expect(run(threads: 2) == two)
         for (a, b) in zip(run(threads: 1), two) {

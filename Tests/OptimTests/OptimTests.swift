@@ -38,9 +38,6 @@ struct OptimTests {
     /// ranges and lanes end mid-tensor), two groups, three steps, one thread and two.
     @Test(arguments: [1, 2])
     func adamWEqualsTheFormulaElementByElementExactly(threads: Int) {
-        let saved = BLAS.threadCount
-        BLAS.setThreadCount(threads)
-        defer { BLAS.setThreadCount(saved) }
         var rng = RandomGenerator(seed: 5)
         let shapes = [[70_001], [3], [257, 129]]
         let params = shapes.map { Tensor.normal($0, using: &rng, requiresGradient: true) }
@@ -61,7 +58,7 @@ struct OptimTests {
                     expected[k][i] -= lr * (m[k][i] / c1) / ((v[k][i] / c2).squareRoot() + 1e-6)
                 }
             }
-            adam.step()
+            BLAS.withThreadCount(threads) { adam.step() }
             for (k, p) in params.enumerated() {
                 let got = p.scalars
                 let first = got.indices.first { got[$0].bitPattern != expected[k][$0].bitPattern }
