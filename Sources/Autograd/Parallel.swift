@@ -71,17 +71,17 @@ extension Parallel {
     public static func independentJobs<Result>(_ count: Int, _ job: (Int) -> Result) -> [Result] {
         let threads = BLAS.threadCount
         guard threads > 1, count > 1 else { return (0..<count).map(job) }
-        BLAS.setThreadCount(1)
-        defer { BLAS.setThreadCount(threads) }
         let results = UnsafeMutableBufferPointer<Result?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
-        withoutActuallyEscaping(job) { job in
-            let work = UncheckedSendable(job), slots = UncheckedSendable(results)
-            let lanes = min(threads, count)
-            // Lane l runs jobs l, l + lanes, l + 2 lanes, ...: put jobs of similar length next to each other.
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                for index in stride(from: lane, to: count, by: lanes) { slots.value[index] = work.value(index) }
+        BLAS.withThreadCount(1) {
+            withoutActuallyEscaping(job) { job in
+                let work = UncheckedSendable(job), slots = UncheckedSendable(results)
+                let lanes = min(threads, count)
+                // Lane l runs jobs l, l + lanes, l + 2 lanes, ...: put jobs of similar length next to each other.
+                DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                    for index in stride(from: lane, to: count, by: lanes) { slots.value[index] = work.value(index) }
+                }
             }
         }
         return results.map { $0! }

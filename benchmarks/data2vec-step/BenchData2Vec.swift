@@ -124,14 +124,13 @@ struct BenchData2Vec: ParsableCommand {
         let (m, n, k) = (3136, 1024, 256)
         let a = [Float](repeating: 0.5, count: m * k), b = [Float](repeating: 0.25, count: n * k)
         var c = [Float](repeating: 0, count: m * n)
-        let threads = BLAS.threadCount
-        BLAS.setThreadCount(1)
-        defer { BLAS.setThreadCount(threads) }
         var rates: [Double] = []
-        for _ in 0..<20 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            BLAS.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &c, ldc: n)
-            rates.append(2 * Double(m * n * k) / Double(DispatchTime.now().uptimeNanoseconds - start))
+        BLAS.withThreadCount(1) {
+            for _ in 0..<20 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                BLAS.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: &c, ldc: n)
+                rates.append(2 * Double(m * n * k) / Double(DispatchTime.now().uptimeNanoseconds - start))
+            }
         }
         rates.sort()
         return String(format: "machine check: one-thread sgemm 3136x1024x256 at %.0f GFLOP/s (median of 20; min %.0f, max %.0f)",
