@@ -1,5 +1,5 @@
 // The element kernels that take the most time besides the matrix products: exp and erf, GELU forward and
-// backward, and attention's row softmax. They are written once, on `Lanes` (a SIMD vector of floats), and
+// backward, and attention's softmax. They are written once, on `Lanes` (a SIMD vector of floats), and
 // compiled twice:
 //   - here, in Autograd, with Lanes = SIMD8<Float>: one AVX2 register, any x86-64 CPU since 2013;
 //   - in the module WideKernels, whose LaneKernels.swift is a symbolic link to this very file, with
@@ -7,9 +7,9 @@
 // `LaneWidth` (LaneWidth.swift) picks the sixteen-lane copy at run time on a CPU with AVX-512.
 //
 // The two copies give the same bits. Each output element goes through the same IEEE operations (fused
-// multiply-adds included) whatever the width; the only sums (a softmax row's total, a row's dot product)
-// are added as eight partial sums in the order of the eight-lane code (`addLanes`, defined next to each
-// copy's `Lanes`); maxima do not depend on order. LaneWidthTests checks it bit for bit.
+// multiply-adds included) whatever the width: the softmax works down columns, one query per lane, so even
+// its sums (a column's total, its dot product) are lane-wise, added as eight partial sums in a fixed order
+// (`EightSums`); maxima do not depend on order. LaneWidthTests checks it bit for bit.
 //
 // Everything below is plain arithmetic the compiler cannot hide a call in: libm's expf and erff are
 // accurate but are function calls that stop vectorization, so exp and erf are written out.
@@ -201,75 +201,108 @@ enum LaneKernels {
         storePartialLanes(term + loadPartialLanes(dx + i, count: count), dx + i, count: count)
     }
 
-    /// Attention's softmax, in place, on `rows` rows of `width` floats (a multiple of 8), `width` apart:
-    /// each row gets `bias` added (0 at a valid key, -infinity at a padded one), then
-    /// row <- e^(row - max) / sum e^(row - max). A row with every key padded becomes all zeros, not NaN.
-    static func softmaxRows(_ scores: UnsafeMutablePointer<Float>, rows: Int, width: Int, keyBias bias: UnsafePointer<Float>) {
-        // Whole vectors, then (with sixteen lanes) possibly eight floats: `loadEight`/`storeEight`.
-        let whole = width / Lanes.scalarCount * Lanes.scalarCount, rest = width - whole
-        for r in 0..<rows {
-            let row = scores + r * width
-            // The bias and the maximum in one pass (the lanes past the row hold -infinity).
+    /// Attention's softmax down the columns, in place. The scores are stored transposed (S^T, as
+    /// Ops+Attention.swift lays them out): `keys` rows of `width` floats, `width` apart (a multiple of 8),
+    /// column q holding query q's scores against every key. Row j gets `bias[j]` added (0 at a valid key,
+    /// -infinity at a padded one), then every column c <- e^(c - max c) / sum e^(c - max c). Columns from
+    /// `queries` to `width` only pad the rows and come out 0; so does a column whose every key is padded.
+    ///
+    /// Each lane is one query, so a column's maximum and sum are lane-wise operations over the rows, with
+    /// nothing reduced across lanes. The sum is added as a row-major softmax adds a row: eight partial
+    /// sums (keys j, j + 8, j + 16, ... into sum j % 8, in that order), then those eight one after the
+    /// other. So it gives the same floats as that row-by-row kernel did on S (LaneWidthTests,
+    /// `theColumnKernelsAddInTheOrderOfARow`).
+    static func softmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int, queries: Int, width: Int,
+                               keyBias bias: UnsafePointer<Float>) {
+        var q = 0
+        while q < width {
+            // A whole vector of columns, or (with sixteen lanes) the last eight: `loadEight`/`storeEight`.
+            let isHalf = width - q < Lanes.scalarCount
+            let column = scores + q
+            @inline(__always) func load(_ j: Int) -> Lanes { isHalf ? loadEight(column + j * width) : loadLanes(column + j * width) }
+            @inline(__always) func store(_ v: Lanes, _ j: Int) {
+                if isHalf { storeEight(v, column + j * width) } else { storeLanes(v, column + j * width) }
+            }
+            // Lanes past the last query are treated as columns of padded keys: -infinity, so exactly 0 at the end.
+            var isPadding = Lanes.MaskStorage(repeating: 0) .!= 0
+            for lane in Swift.max(0, Swift.min(queries - q, Lanes.scalarCount))..<Lanes.scalarCount { isPadding[lane] = true }
+            // The bias and the maximum in one pass.
             var maxima = Lanes(repeating: -.infinity)
-            var i = 0
-            while i < whole {
-                let v = addingKeyBias(loadLanes(row + i), loadLanes(bias + i))
-                storeLanes(v, row + i)
-                maxima.replace(with: v, where: v .> maxima)
-                i += Lanes.scalarCount
-            }
-            if rest > 0 {
-                let v = addingKeyBias(loadEight(row + i, filling: -.infinity), loadEight(bias + i, filling: -.infinity))
-                storeEight(v, row + i)
+            for j in 0..<keys {
+                let v = addingKeyBias(load(j), Lanes(repeating: bias[j])).replacing(with: -.infinity, where: isPadding)
+                store(v, j)
                 maxima.replace(with: v, where: v .> maxima)
             }
-            var maximum = largestLane(maxima)
-            if maximum == -.infinity { maximum = 0 }  // a fully padded row: all weights 0 (0/0 avoided below)
-            // The exponentials and their sum (lanes past the row are e^-inf = 0, adding nothing).
-            var sums = SIMD8<Float>()
-            i = 0
-            while i < whole {
-                let e = fastExp(loadLanes(row + i) - maximum)
-                storeLanes(e, row + i)
-                addLanes(e, into: &sums)
-                i += Lanes.scalarCount
+            maxima.replace(with: 0, where: maxima .== -.infinity)  // a fully padded column: all weights 0 (0/0 avoided below)
+            // The exponentials and their eight partial sums.
+            @inline(__always) func exponential(_ j: Int) -> Lanes {
+                let e = fastExp(load(j) - maxima)
+                store(e, j)
+                return e
             }
-            if rest > 0 {
-                let e = fastExp(loadEight(row + i, filling: -.infinity) - maximum)
-                storeEight(e, row + i)
-                addLanes(e, into: &sums)
+            var sums = EightSums()
+            var j = 0
+            while j + 8 <= keys {
+                sums.s0 += exponential(j); sums.s1 += exponential(j + 1); sums.s2 += exponential(j + 2); sums.s3 += exponential(j + 3)
+                sums.s4 += exponential(j + 4); sums.s5 += exponential(j + 5); sums.s6 += exponential(j + 6); sums.s7 += exponential(j + 7)
+                j += 8
             }
-            let total = sums.sum()
-            let inverse = total > 0 ? 1 / total : 0
-            i = 0
-            while i < whole {
-                storeLanes(loadLanes(row + i) * inverse, row + i)
-                i += Lanes.scalarCount
-            }
-            if rest > 0 { storeEight(loadEight(row + i) * inverse, row + i) }
+            sums.addRemaining(from: j, count: keys, exponential)
+            let total = sums.total
+            let inverse = (1 / total).replacing(with: 0, where: .!(total .> 0))
+            for j in 0..<keys { store(load(j) * inverse, j) }
+            q += isHalf ? 8 : Lanes.scalarCount
         }
     }
 
-    /// The softmax rule backward, in place: for `rows` rows of dA and A (`width` floats, `width` apart),
-    /// dS = A * (dA - sum(dA * A)).
-    static func softmaxGradientRows(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, rows: Int, width: Int) {
-        let whole = width / Lanes.scalarCount * Lanes.scalarCount, rest = width - whole
-        for r in 0..<rows {
-            let (dRow, aRow) = (dScores + r * width, attention + r * width)
-            var sums = SIMD8<Float>()
-            var i = 0
-            while i < whole {
-                addLanes(loadLanes(dRow + i) * loadLanes(aRow + i), into: &sums)
-                i += Lanes.scalarCount
+    /// The softmax rule backward, in place, on the transposed layout of `softmaxColumns`: for every column
+    /// c of dA^T and A^T (`keys` rows of `width` floats, `width` apart), dS = A * (dA - sum(dA * A)), the
+    /// sum over the column's keys added in the row-by-row kernel's order (see `softmaxColumns`).
+    static func softmaxGradientColumns(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, keys: Int, width: Int) {
+        var q = 0
+        while q < width {
+            let isHalf = width - q < Lanes.scalarCount
+            let (dColumn, aColumn) = (dScores + q, attention + q)
+            @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { isHalf ? loadEight(p) : loadLanes(p) }
+            @inline(__always) func product(_ j: Int) -> Lanes { load(dColumn + j * width) * load(aColumn + j * width) }
+            var sums = EightSums()
+            var j = 0
+            while j + 8 <= keys {
+                sums.s0 += product(j); sums.s1 += product(j + 1); sums.s2 += product(j + 2); sums.s3 += product(j + 3)
+                sums.s4 += product(j + 4); sums.s5 += product(j + 5); sums.s6 += product(j + 6); sums.s7 += product(j + 7)
+                j += 8
             }
-            if rest > 0 { addLanes(loadEight(dRow + i) * loadEight(aRow + i), into: &sums) }
-            let dot = sums.sum()
-            i = 0
-            while i < whole {
-                storeLanes((loadLanes(dRow + i) - dot) * loadLanes(aRow + i), dRow + i)
-                i += Lanes.scalarCount
+            sums.addRemaining(from: j, count: keys, product)
+            let dot = sums.total
+            for j in 0..<keys {
+                let v = (load(dColumn + j * width) - dot) * load(aColumn + j * width)
+                if isHalf { storeEight(v, dColumn + j * width) } else { storeLanes(v, dColumn + j * width) }
             }
-            if rest > 0 { storeEight((loadEight(dRow + i) - dot) * loadEight(aRow + i), dRow + i) }
+            q += isHalf ? 8 : Lanes.scalarCount
         }
     }
+}
+
+/// Eight running sums of one vector each: term j goes to sum j % 8, and their total adds the eight one
+/// after the other, as `SIMD8.sum()` adds its lanes. So a lane of the total is the float that a row of the
+/// same terms got from the row-by-row softmax of earlier versions (eight partial sums in a SIMD8, then
+/// `sum()`): the column kernels keep its order, and with it its numbers.
+struct EightSums {
+    var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes(), s4 = Lanes(), s5 = Lanes(), s6 = Lanes(), s7 = Lanes()
+
+    /// Adds term(j) for the last j from `start` (a multiple of 8) to `count` (fewer than eight), to sums 0, 1, ...
+    @_transparent
+    mutating func addRemaining(from start: Int, count: Int, _ term: (Int) -> Lanes) {
+        if start < count { s0 += term(start) }
+        if start + 1 < count { s1 += term(start + 1) }
+        if start + 2 < count { s2 += term(start + 2) }
+        if start + 3 < count { s3 += term(start + 3) }
+        if start + 4 < count { s4 += term(start + 4) }
+        if start + 5 < count { s5 += term(start + 5) }
+        if start + 6 < count { s6 += term(start + 6) }
+    }
+
+    /// s0 + s1 + ... + s7, in that order.
+    @_transparent
+    var total: Lanes { s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 }
 }

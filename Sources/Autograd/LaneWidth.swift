@@ -1,9 +1,8 @@
 // Which copy of the lane kernels runs (LaneKernels.swift): eight floats per instruction (AVX2, compiled
 // into this module) or sixteen (AVX-512, the module WideKernels). The package is compiled for Haswell
 // (Package.swift), so that it runs on any x86-64 CPU since 2013; the sixteen-lane copy exists besides it
-// and is chosen here, once, from the CPU's flags. On a CPU with AVX-512 it halves GELU's time; attention's
-// softmax, whose short rows are bound by their reductions, gains little (README, "Speed"). Both copies give
-// the same bits, so the choice changes speed only.
+// and is chosen here, once, from the CPU's flags. On a CPU with AVX-512 it halves GELU's time (README,
+// "Speed"). Both copies give the same bits, so the choice changes speed only.
 //
 // The environment variable DATA2VEC_LANES=8 keeps the eight-lane copy (to compare, or on a machine where
 // wide instructions slow the clock down); DATA2VEC_LANES=16 asks for the wide one where the CPU has it.
@@ -13,26 +12,13 @@ import WideKernels
 /// Eight floats: Autograd's copy of the lane kernels works on one AVX2 register.
 typealias Lanes = SIMD8<Float>
 
-/// Adds a vector of terms to eight partial sums (with eight lanes, simply +=; the sixteen-lane copy adds
-/// its two halves one after the other, so the sums come out the same).
-@_transparent
-func addLanes(_ v: Lanes, into sums: inout SIMD8<Float>) { sums += v }
-
 /// Eight floats at p as a vector (with eight lanes, no lane is left to fill).
 @_transparent
-func loadEight(_ p: UnsafePointer<Float>, filling: Float = 0) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
+func loadEight(_ p: UnsafePointer<Float>) -> Lanes { UnsafeRawPointer(p).loadUnaligned(as: Lanes.self) }
 
 /// Stores the first eight lanes of v at p.
 @_transparent
 func storeEight(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self) }
-
-/// The largest of the eight lanes, halving the vector three times (NaN lanes are skipped).
-@_transparent
-func largestLane(_ v: Lanes) -> Float {
-    let half = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
-    let quarter = half.lowHalf.replacing(with: half.highHalf, where: half.highHalf .> half.lowHalf)
-    return quarter[1] > quarter[0] ? quarter[1] : quarter[0]
-}
 
 /// How many floats the lane kernels work on at once, chosen at run time.
 public enum LaneWidth: Int, Sendable {
@@ -110,19 +96,19 @@ enum Lane {
         }
     }
 
-    static func softmaxRows(_ scores: UnsafeMutablePointer<Float>, rows: Int, width: Int, keyBias: UnsafePointer<Float>) {
+    static func softmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int, queries: Int, width: Int, keyBias: UnsafePointer<Float>) {
         if LaneWidth.isWide {
-            Wide.softmaxRows(scores, rows: rows, width: width, keyBias: keyBias)
+            Wide.softmaxColumns(scores, keys: keys, queries: queries, width: width, keyBias: keyBias)
         } else {
-            LaneKernels.softmaxRows(scores, rows: rows, width: width, keyBias: keyBias)
+            LaneKernels.softmaxColumns(scores, keys: keys, queries: queries, width: width, keyBias: keyBias)
         }
     }
 
-    static func softmaxGradientRows(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, rows: Int, width: Int) {
+    static func softmaxGradientColumns(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, keys: Int, width: Int) {
         if LaneWidth.isWide {
-            Wide.softmaxGradientRows(dScores, attention: attention, rows: rows, width: width)
+            Wide.softmaxGradientColumns(dScores, attention: attention, keys: keys, width: width)
         } else {
-            LaneKernels.softmaxGradientRows(dScores, attention: attention, rows: rows, width: width)
+            LaneKernels.softmaxGradientColumns(dScores, attention: attention, keys: keys, width: width)
         }
     }
 }

@@ -14,10 +14,22 @@
 // are split across threads (Parallel.swift). The result equals the composed ops' to rounding; the
 // tests check both the values and the gradients.
 //
+// The scores are stored transposed: S^T, one row per key and one column per query (the layout that
+// `sgemm` writes as readily as S). The softmax then runs down the columns, sixteen queries per AVX-512
+// vector, and a column's maximum and sum are lane-wise operations over the rows, nothing reduced across
+// lanes; row by row, those two reductions across the lanes of a 49-float row, with a division, took most
+// of the softmax's time. The products take A^T and dS^T with their transpose flags, so nothing is copied.
+// Each weight still comes out as the same float: the column kernels add a column's terms in the order the
+// row-by-row kernel added a row's (LaneKernels.swift), and OpenBLAS's packing makes a product read the same
+// numbers whichever way an operand is stored; swapping the two operands of the score product (K Q^T
+// instead of Q K^T) gives the same floats with the SkylakeX kernels and rounds differently with Haswell's
+// (results/trials/attention-transposed.txt).
+//
 // Attention dropout (the paper's student: 0.1 for speech and text, 0.05 for vision) multiplies A by a
 // random mask M of 0 and 1 / (1 - p) before the product with V: O = (A * M) V. Backward then uses
 // A * M for dV, and dA = (dO V^T) * M before the softmax rule. M is drawn per (b, h) pair from its own
-// generator seeded by (seed, pair), so the result does not depend on how the pairs are split across threads.
+// generator seeded by (seed, pair), so the result does not depend on how the pairs are split across threads;
+// its draws go to the weights in row-major order (query by query), whatever the layout they are stored in.
 import Foundation
 
 /// Dropout on the attention weights inside the fused op: the drop probability and a seed for the masks.
@@ -56,16 +68,16 @@ extension Tensor {
         if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
             shapeFailure(ShapeError("multiHeadAttention: key padding mask \(keyPaddingMask.shape) does not match [\(b), \(t)]"))
         }
-        // Each row of A is stored with a stride of `tp`, T rounded up to a multiple of 8: the extra columns
-        // hold -inf before the softmax (so exactly 0 after it), and every row is whole SIMD8 groups.
+        // A pair's A^T is T rows (keys) of `tp` floats, T rounded up to a multiple of 8: the columns past
+        // the last query only pad each row to whole SIMD8 groups (the softmax leaves 0 in them, and no
+        // product reads them).
         let tp = (t + 7) / 8 * 8
-        // Per sample, what is added to each row of scores: 0 at a valid key, -inf at a padded key and in the
-        // columns t..<tp that only pad the row to a multiple of 8.
-        let keyBias = TensorStorage(uninitializedCount: b * tp)
+        // Per sample, what is added to each key's row of scores: 0 at a valid key, -inf at a padded one.
+        let keyBias = TensorStorage(uninitializedCount: b * t)
         for sample in 0..<b {
-            for key in 0..<tp {
-                let isPadded = key >= t || (keyPaddingMask.map { $0.storage.pointer[sample * t + key] != 0 } ?? false)
-                keyBias.pointer[sample * tp + key] = isPadded ? -.infinity : 0
+            for key in 0..<t {
+                let isPadded = keyPaddingMask.map { $0.storage.pointer[sample * t + key] != 0 } ?? false
+                keyBias.pointer[sample * t + key] = isPadded ? -.infinity : 0
             }
         }
         let scale = 1 / Float(dh).squareRoot()
@@ -78,7 +90,7 @@ extension Tensor {
         // Pair p = (sample p / H, head p % H): where its Q, K, V, A and O live.
         func q(_ p: Int) -> Int { (p / h) * t * 3 * d + (p % h) * dh }  // K at q + D, V at q + 2D; rows 3D apart
         func o(_ p: Int) -> Int { (p / h) * t * d + (p % h) * dh }      // rows D apart
-        func a(_ p: Int) -> Int { p * t * tp }                           // rows tp apart
+        func a(_ p: Int) -> Int { p * t * tp }                           // A^T: key rows tp apart
 
         // Who owns the cores: a product of at least BLAS.splitThreshold multiply-adds is split across the
         // threads by BLAS.sgemm itself. Below that, the (sample, head) pairs are split across threads here;
@@ -86,42 +98,36 @@ extension Tensor {
         // products inside threaded pairs) made a speech fine-tuning step 2.5 times slower than one thread.
         let pairChunk = t * t * dh < BLAS.splitThreshold ? 1 : b * h
 
-        /// Writes A * M of pair p into `out` (t * tp floats).
+        /// Writes (A * M)^T of pair p into `out` (t * tp floats).
         func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {
             mapLanes(weights.pointer + a(p), dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
         }
 
         Parallel.forEachChunk(of: b * h, minimumPerChunk: pairChunk) { pairs in
             let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * tp) }
-            defer { dropped?.deallocate() }
+            let words = dropMask.map { _ in UnsafeMutablePointer<UInt64>.allocate(capacity: t * tp / 4) }
+            defer { dropped?.deallocate(); words?.deallocate() }
             for p in pairs {
+                // S^T = s K Q^T: row j holds key j's scores against every query.
                 let scores = weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
-                           a: input + q(p), lda: 3 * d, b: input + q(p) + d, ldb: 3 * d, beta: 0, c: scores, ldc: tp)
-                Lane.softmaxRows(scores, rows: t, width: tp, keyBias: keyBias.pointer + (p / h) * tp)
+                           a: input + q(p) + d, lda: 3 * d, b: input + q(p), ldb: 3 * d, beta: 0, c: scores, ldc: tp)
+                Lane.softmaxColumns(scores, keys: t, queries: t, width: tp, keyBias: keyBias.pointer + (p / h) * t)
                 var probabilities = UnsafePointer(scores)
-                if let dropMask, let dropped {
+                if let dropMask, let dropped, let words {
                     var rng = RandomGenerator(seed: dropSeed &+ UInt64(p) &* 0x9E37_79B9_7F4A_7C15)
-                    let mask = dropMask.pointer + a(p), keep = 1 / (1 - dropProbability)
-                    // Four 16-bit draws from each 64 random bits (the generator was a tenth of a speech step): an
-                    // element is dropped when its draw is below p 2^16, so p is honoured to 1 / 65,536. The draws
-                    // are compared four at a time (lane j holds bits 16 j ..< 16 j + 16); t * tp is a multiple of 8.
-                    let threshold = SIMD4<UInt32>(repeating: UInt32((Double(dropProbability) * 65_536).rounded()))
-                    let (zero, kept) = (SIMD4<Float>(repeating: 0), SIMD4<Float>(repeating: keep))
-                    var i = 0
-                    while i < t * tp {
-                        let draws = SIMD4<UInt32>(truncatingIfNeeded: unsafeBitCast(rng.next().littleEndian, to: SIMD4<UInt16>.self))
-                        UnsafeMutableRawPointer(mask + i).storeBytes(of: kept.replacing(with: zero, where: draws .< threshold), as: SIMD4<Float>.self)
-                        i += 4
-                    }
+                    for w in 0..<(t * tp / 4) { words[w] = rng.next().littleEndian }
+                    drawDropMask(from: words, into: dropMask.pointer + a(p), count: t, width: tp,
+                                 probability: dropProbability)
                     applyDropMask(p, dropped)
                     probabilities = UnsafePointer(dropped)
                 }
-                BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
+                // O = A V, with A^T as stored read transposed.
+                BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
                            a: probabilities, lda: tp, b: input + q(p) + 2 * d, ldb: 3 * d, beta: 0, c: context.pointer + o(p), ldc: d)
             }
         }
-        let weightsTensor = returnWeights ? Tensor(shape: [b, h, t, t], storage: compactRows(weights, rows: b * h * t, width: t, stride: tp),
+        let weightsTensor = returnWeights ? Tensor(shape: [b, h, t, t], storage: transposedBlocks(weights, count: b * h, size: t, stride: tp),
                                                    operation: "attentionWeights") : nil
         let output = Tensor.result("multiHeadAttention", shape: [b, t, d], storage: context, inputs: [qkv]) { result in
             let g = result.grad!.storage.pointer, input = result.parents[0].storage.pointer
@@ -136,22 +142,23 @@ extension Tensor {
                 for p in pairs {
                     let attention = weights.pointer + a(p)
                     let (qp, kp, vp) = (input + q(p), input + q(p) + d, input + q(p) + 2 * d)
-                    // dA = dO V^T (times the dropout mask), then dS = A * (dA - rowsum(dA * A)) in place.
+                    // dA^T = V dO^T (times the dropout mask), then dS = A * (dA - rowsum(dA * A)) in place,
+                    // down the columns of the transposed layout.
                     BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh,
-                               a: g + o(p), lda: d, b: vp, ldb: 3 * d, beta: 0, c: dScores, ldc: tp)
+                               a: vp, lda: 3 * d, b: g + o(p), ldb: d, beta: 0, c: dScores, ldc: tp)
                     var probabilities = UnsafePointer(attention)  // what multiplied V in the forward pass
                     if let dropMask, let dropped {
                         mapLanes(dScores, dropMask.pointer + a(p), dScores, t * tp) { $0 * $1 }
                         applyDropMask(p, dropped)
                         probabilities = UnsafePointer(dropped)
                     }
-                    Lane.softmaxGradientRows(dScores, attention: attention, rows: t, width: tp)
-                    // dV = A^T dO, dQ = s dS K, dK = s dS^T Q, each into its columns of d(qkv).
-                    BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t,
+                    Lane.softmaxGradientColumns(dScores, attention: attention, keys: t, width: tp)
+                    // dV = A^T dO, dQ = s dS K (dS^T read transposed), dK = s dS^T Q, each into its columns of d(qkv).
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t,
                                a: probabilities, lda: tp, b: g + o(p), ldb: d, beta: beta, c: dqkv + q(p) + 2 * d, ldc: 3 * d)
-                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
-                               a: dScores, lda: tp, b: kp, ldb: 3 * d, beta: beta, c: dqkv + q(p), ldc: 3 * d)
                     BLAS.sgemm(transposeA: true, transposeB: false, m: t, n: dh, k: t, alpha: scale,
+                               a: dScores, lda: tp, b: kp, ldb: 3 * d, beta: beta, c: dqkv + q(p), ldc: 3 * d)
+                    BLAS.sgemm(transposeA: false, transposeB: false, m: t, n: dh, k: t, alpha: scale,
                                a: dScores, lda: tp, b: qp, ldb: 3 * d, beta: beta, c: dqkv + q(p) + d, ldc: 3 * d)
                 }
             }
@@ -160,9 +167,44 @@ extension Tensor {
     }
 }
 
-/// Rows of `width` floats stored `stride` apart, copied into a contiguous [rows, width] buffer.
-func compactRows(_ source: TensorStorage, rows: Int, width: Int, stride: Int) -> TensorStorage {
-    let out = TensorStorage(uninitializedCount: rows * width)
-    for r in 0..<rows { (out.pointer + r * width).update(from: source.pointer + r * stride, count: width) }
+/// `count` square blocks of `size` x `size` floats (rows `stride` apart, blocks `size * stride` apart),
+/// each transposed into a contiguous [count, size, size] buffer: A from the stored A^T.
+func transposedBlocks(_ source: TensorStorage, count: Int, size: Int, stride: Int) -> TensorStorage {
+    let out = TensorStorage(uninitializedCount: count * size * size)
+    for block in 0..<count {
+        let (from, to) = (source.pointer + block * size * stride, out.pointer + block * size * size)
+        for row in 0..<size { for column in 0..<size { to[row * size + column] = from[column * stride + row] } }
+    }
     return out
+}
+
+/// The dropout mask of one (sample, head) pair in the transposed layout, from its random words.
+///
+/// Four 16-bit draws come from each 64 random bits (the generator was a tenth of a speech step): an element
+/// is dropped (0) when its draw is below p 2^16, else kept (1 / (1 - p)); so p is honoured to 1 / 65,536.
+/// The draws belong to the weights in row-major order: the weight of query i and key j takes draw
+/// i * width + j, bits 16 (j % 4) ..< 16 (j % 4) + 16 of word (i * width + j) / 4 (width is a multiple of 8).
+/// The mask is stored as A^T: row j, column i; columns from `count` on (padding) get 0.
+///
+/// - Parameters:
+///   - words: count * width / 4 random words, in the generator's order.
+///   - mask: count rows of `width` floats.
+func drawDropMask(from words: UnsafePointer<UInt64>, into mask: UnsafeMutablePointer<Float>, count: Int, width: Int,
+                  probability: Float) {
+    let threshold = SIMD8<UInt32>(repeating: UInt32((Double(probability) * 65_536).rounded()))
+    let (zero, kept) = (SIMD8<Float>(repeating: 0), SIMD8<Float>(repeating: 1 / (1 - probability)))
+    let wordsPerQuery = width / 4
+    // Eight queries at a time: their words for keys 4 k ..< 4 k + 4 side by side, one key's draws per shift.
+    for firstQuery in stride(from: 0, to: width, by: 8) {
+        for k in 0..<((count + 3) / 4) {
+            var group = SIMD8<UInt64>()
+            for lane in 0..<8 where firstQuery + lane < count { group[lane] = words[(firstQuery + lane) * wordsPerQuery + k] }
+            for key in (4 * k)..<Swift.min(4 * k + 4, count) {
+                let draws = SIMD8<UInt32>(truncatingIfNeeded: (group &>> UInt64(16 * (key % 4))) & 0xFFFF)
+                var values = kept.replacing(with: zero, where: draws .< threshold)
+                for lane in 0..<8 where firstQuery + lane >= count { values[lane] = 0 }
+                UnsafeMutableRawPointer(mask + key * width + firstQuery).storeBytes(of: values, as: SIMD8<Float>.self)
+            }
+        }
+    }
 }

@@ -8,32 +8,15 @@
 /// Sixteen floats: one AVX-512 register.
 typealias Lanes = SIMD16<Float>
 
-/// Adds a vector of sixteen terms to eight partial sums as the eight-lane code adds two vectors of eight:
-/// first the low half, then the high half. So sums come out the same whatever the width.
+/// Eight floats at p in the low half, zeros in the high half (the last eight columns of a row).
 @_transparent
-func addLanes(_ v: Lanes, into sums: inout SIMD8<Float>) {
-    sums += v.lowHalf
-    sums += v.highHalf
-}
-
-/// Eight floats at p in the low half, `filling` in the high half (a row's last eight floats).
-@_transparent
-func loadEight(_ p: UnsafePointer<Float>, filling: Float = 0) -> Lanes {
-    Lanes(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8(repeating: filling))
+func loadEight(_ p: UnsafePointer<Float>) -> Lanes {
+    Lanes(lowHalf: UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self), highHalf: SIMD8())
 }
 
 /// Stores the low half of v at p.
 @_transparent
 func storeEight(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v.lowHalf, as: SIMD8<Float>.self) }
-
-/// The largest of the sixteen lanes, halving the vector four times (NaN lanes are skipped).
-@_transparent
-func largestLane(_ v: Lanes) -> Float {
-    let half = v.lowHalf.replacing(with: v.highHalf, where: v.highHalf .> v.lowHalf)
-    let quarter = half.lowHalf.replacing(with: half.highHalf, where: half.highHalf .> half.lowHalf)
-    let eighth = quarter.lowHalf.replacing(with: quarter.highHalf, where: quarter.highHalf .> quarter.lowHalf)
-    return eighth[1] > eighth[0] ? eighth[1] : eighth[0]
-}
 
 /// The entry points Autograd calls on a CPU with AVX-512, one per loop of `LaneKernels`, same arguments
 /// and same results (see LaneKernels.swift for what each computes).
@@ -55,14 +38,14 @@ public enum Wide {
         LaneKernels.geluGradient(x, g, cdf: cdf, into: dx, count: count, accumulating: accumulating)
     }
 
-    /// Attention's softmax in place on `rows` rows of `width` floats (a multiple of 8), each plus `keyBias`
-    /// (0 or -infinity per key) first.
-    public static func softmaxRows(_ scores: UnsafeMutablePointer<Float>, rows: Int, width: Int, keyBias: UnsafePointer<Float>) {
-        LaneKernels.softmaxRows(scores, rows: rows, width: width, keyBias: keyBias)
+    /// Attention's softmax down the columns of the transposed scores, in place: `keys` rows of `width`
+    /// floats (a multiple of 8), row j plus `keyBias[j]` (0 or -infinity) first; columns from `queries` on come out 0.
+    public static func softmaxColumns(_ scores: UnsafeMutablePointer<Float>, keys: Int, queries: Int, width: Int, keyBias: UnsafePointer<Float>) {
+        LaneKernels.softmaxColumns(scores, keys: keys, queries: queries, width: width, keyBias: keyBias)
     }
 
-    /// dS = A * (dA - rowsum(dA * A)) in place on `rows` rows of `width` floats.
-    public static func softmaxGradientRows(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, rows: Int, width: Int) {
-        LaneKernels.softmaxGradientRows(dScores, attention: attention, rows: rows, width: width)
+    /// dS = A * (dA - columnsum(dA * A)) in place on the transposed layout (`keys` rows of `width` floats).
+    public static func softmaxGradientColumns(_ dScores: UnsafeMutablePointer<Float>, attention: UnsafePointer<Float>, keys: Int, width: Int) {
+        LaneKernels.softmaxGradientColumns(dScores, attention: attention, keys: keys, width: width)
     }
 }

@@ -63,40 +63,80 @@ struct LaneWidthTests {
             let (eight, sixteen) = (run(false), run(true))
             for (a, b) in zip(eight, sixteen) { #expect(firstDifference(a, b, names: ("with eight lanes", "with sixteen")) == nil, "n = \(n)") }
         }
-        for width in [8, 16, 24, 56, 64] {
-            let rows = 5
-            let scores = (0..<(rows * width)).map { _ in rng.normal() * 3 }
-            let dA = (0..<(rows * width)).map { _ in rng.normal() }
-            var bias = (0..<width).map { $0 % 5 == 3 || $0 >= width - 3 ? -Float.infinity : 0 }
+        // Attention's softmax on the transposed scores: `keys` rows of `width` floats, `queries` <= width columns.
+        for (keys, queries, width) in [(5, 8, 8), (9, 16, 16), (17, 20, 24), (49, 49, 56), (64, 64, 64), (3, 1, 8)] {
+            let scores = (0..<(keys * width)).map { _ in rng.normal() * 3 }
+            let dA = (0..<(keys * width)).map { _ in rng.normal() }
+            var bias = (0..<keys).map { $0 % 5 == 3 ? -Float.infinity : 0 }
             func run(_ wide: Bool, _ bias: [Float]) -> [[Float]] {
                 var (a, ds) = (scores, dA)
                 if wide {
-                    Wide.softmaxRows(&a, rows: rows, width: width, keyBias: bias)
-                    Wide.softmaxGradientRows(&ds, attention: a, rows: rows, width: width)
+                    Wide.softmaxColumns(&a, keys: keys, queries: queries, width: width, keyBias: bias)
+                    Wide.softmaxGradientColumns(&ds, attention: a, keys: keys, width: width)
                 } else {
-                    LaneKernels.softmaxRows(&a, rows: rows, width: width, keyBias: bias)
-                    LaneKernels.softmaxGradientRows(&ds, attention: a, rows: rows, width: width)
+                    LaneKernels.softmaxColumns(&a, keys: keys, queries: queries, width: width, keyBias: bias)
+                    LaneKernels.softmaxGradientColumns(&ds, attention: a, keys: keys, width: width)
                 }
                 return [a, ds]
             }
-            for (a, b) in zip(run(false, bias), run(true, bias)) { #expect(firstDifference(a, b, names: ("with eight lanes", "with sixteen")) == nil, "width \(width)") }
-            bias = [Float](repeating: -.infinity, count: width)  // every key padded: all zeros, no NaN
+            for (a, b) in zip(run(false, bias), run(true, bias)) {
+                #expect(firstDifference(a, b, names: ("with eight lanes", "with sixteen")) == nil, "\(keys) keys, width \(width)")
+            }
+            bias = [Float](repeating: -.infinity, count: keys)  // every key padded: all zeros, no NaN
             let (eight, sixteen) = (run(false, bias), run(true, bias))
             #expect(eight[0].allSatisfy { $0 == 0 } && sixteen[0].allSatisfy { $0 == 0 })
         }
     }
 
-    /// The softmax rows sum to 1 and put exactly 0 on padded keys, whichever copy runs.
-    @Test func softmaxRowsSumToOneAndIgnorePaddedKeys() {
+    /// Every column of the transposed softmax sums to 1 and puts exactly 0 on padded keys and in the
+    /// columns past the last query, whichever copy runs.
+    @Test func softmaxColumnsSumToOneAndIgnorePaddedKeys() {
         var rng = RandomGenerator(seed: 42)
-        let (rows, width) = (3, 24)
-        var scores = (0..<(rows * width)).map { _ in rng.normal() * 5 }
-        let bias = (0..<width).map { $0 >= 20 || $0 == 2 ? -Float.infinity : 0 }
-        Lane.softmaxRows(&scores, rows: rows, width: width, keyBias: bias)
-        for r in 0..<rows {
-            let row = Array(scores[(r * width)..<((r + 1) * width)])
-            #expect(Swift.abs(row.reduce(0, +) - 1) < 1e-6)
-            #expect(row[2] == 0 && row[20...].allSatisfy { $0 == 0 })
+        let (keys, queries, width) = (21, 19, 24)
+        var scores = (0..<(keys * width)).map { _ in rng.normal() * 5 }
+        let bias = (0..<keys).map { $0 >= 18 || $0 == 2 ? -Float.infinity : 0 }
+        Lane.softmaxColumns(&scores, keys: keys, queries: queries, width: width, keyBias: bias)
+        for q in 0..<width {
+            let column = (0..<keys).map { scores[$0 * width + q] }
+            if q < queries {
+                #expect(Swift.abs(column.reduce(0, +) - 1) < 1e-6)
+                #expect(column[2] == 0 && column[18...].allSatisfy { $0 == 0 })
+            } else {
+                #expect(column.allSatisfy { $0 == 0 }, "padding column \(q)")
+            }
+        }
+    }
+
+    /// The column kernels compute each weight as the float a softmax row by row computes on S (before the
+    /// transposed layout, the kernel of the previous commits): max, e^(s - max) lane by lane, the row's
+    /// terms added as eight partial sums (key j into sum j % 8, in order) and those eight one after the
+    /// other, then times 1 / sum. Checked bit for bit against that recipe written out one query at a time;
+    /// the gradient's dot product likewise.
+    @Test func theColumnKernelsAddInTheOrderOfARow() {
+        var rng = RandomGenerator(seed: 43)
+        for (keys, queries, width) in [(49, 49, 56), (64, 64, 64), (11, 9, 16)] {
+            let scores = (0..<(keys * width)).map { _ in rng.normal() * 4 }
+            let dA = (0..<(keys * width)).map { _ in rng.normal() }
+            let bias = (0..<keys).map { $0 == 4 ? -Float.infinity : 0 }
+            var a = scores, ds = dA
+            Lane.softmaxColumns(&a, keys: keys, queries: queries, width: width, keyBias: bias)
+            Lane.softmaxGradientColumns(&ds, attention: a, keys: keys, width: width)
+            for q in 0..<queries {
+                let row = (0..<keys).map { bias[$0] < -1e30 ? -Float.infinity : scores[$0 * width + q] + bias[$0] }
+                let maximum = row.reduce(-Float.infinity) { $1 > $0 ? $1 : $0 }
+                let e = row.map { fastExp(Lanes(repeating: $0 - maximum))[0] }
+                var partial = [Float](repeating: 0, count: 8)
+                for (j, term) in e.enumerated() { partial[j % 8] += term }
+                let total = partial.dropFirst().reduce(partial[0], +)
+                let expected = e.map { $0 * (1 / total) }
+                let got = (0..<keys).map { a[$0 * width + q] }
+                #expect(firstDifference(got, expected) == nil, "softmax, query \(q) of \(queries), \(keys) keys")
+                var dotPartial = [Float](repeating: 0, count: 8)
+                for j in 0..<keys { dotPartial[j % 8] += dA[j * width + q] * expected[j] }
+                let dot = dotPartial.dropFirst().reduce(dotPartial[0], +)
+                let expectedGradient = (0..<keys).map { (dA[$0 * width + q] - dot) * expected[$0] }
+                #expect(firstDifference((0..<keys).map { ds[$0 * width + q] }, expectedGradient) == nil, "gradient, query \(q)")
+            }
         }
     }
 }

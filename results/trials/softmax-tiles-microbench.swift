@@ -1,9 +1,11 @@
 // The standalone microbenchmark behind results/trials/engine-trials-not-kept.txt (softmax rows a tile at a
 // time): the committed sixteen-lane softmax (LaneKernels.softmaxRows, compiled from the project's own source)
 // against the tiled variant below, on 12,544 rows of 56 floats (49 keys and 7 padded ones), best of 30 runs
-// each, and a bit-for-bit comparison of their outputs. Needs a CPU with AVX-512:
+// each, and a bit-for-bit comparison of their outputs. Needs a CPU with AVX-512 and the row-by-row kernel,
+// which the transposed attention layout replaced after commit a299dfe; compile against that commit's sources:
+//   git worktree add /tmp/a299dfe a299dfe
 //   swiftc -O -wmo -target-cpu skylake-avx512 -parse-as-library results/trials/softmax-tiles-microbench.swift \
-//     Sources/Autograd/LaneKernels.swift Sources/WideKernels/Lanes.swift -o /tmp/smb && /tmp/smb
+//     /tmp/a299dfe/Sources/Autograd/LaneKernels.swift /tmp/a299dfe/Sources/WideKernels/Lanes.swift -o /tmp/smb && /tmp/smb
 // Replacing the tiled variant's body by a plain exp over all floats gave the 0.090 ms floor.
 import Foundation
 
