@@ -92,8 +92,12 @@ extension Chapter04 {
         if chapter.isQuick {
             chapter.check(result.runs.indices.allSatisfy { result.tail($0, \.targetVariance) > 0 }, "all three quick runs finish with finite metrics")
         } else {
-            chapter.check(result.lowest(2) < 0.002,
-                          String(format: "(c) collapses: its predictions become one constant vector at some point (var %.4f, the floor is 0.001)", result.lowest(2)))
+            // (c)'s course is chaotic: how close it comes to the floor moves with the seed and with rounding (a
+            // different OpenBLAS kernel family); 0.0010-0.0025 in the runs behind README. What holds is that it
+            // comes within a few times of the floor, far below anything (a) reaches.
+            chapter.check(result.lowest(2) < 0.005 && result.lowest(2) < result.lowest(0) / 5,
+                          String(format: "(c) collapses: its predictions come close to one constant vector at some point (var %.4f, the floor is 0.001; (a) never below %.4f)",
+                                 result.lowest(2), result.lowest(0)))
             chapter.check(result.lowest(0) > 0.005 && result.tail(0, \.targetVariance) > 0.1,
                           String(format: "(a) never comes near that floor (lowest %.4f) and its targets keep their variance (%.2f)",
                                  result.lowest(0), result.tail(0, \.targetVariance)))
