@@ -241,13 +241,7 @@ enum LaneKernels {
                 return e
             }
             var sums = EightSums()
-            var j = 0
-            while j + 8 <= keys {
-                sums.s0 += exponential(j); sums.s1 += exponential(j + 1); sums.s2 += exponential(j + 2); sums.s3 += exponential(j + 3)
-                sums.s4 += exponential(j + 4); sums.s5 += exponential(j + 5); sums.s6 += exponential(j + 6); sums.s7 += exponential(j + 7)
-                j += 8
-            }
-            sums.addRemaining(from: j, count: keys, exponential)
+            sums.add(count: keys, exponential)
             let total = sums.total
             let inverse = (1 / total).replacing(with: 0, where: .!(total .> 0))
             for j in 0..<keys { store(load(j) * inverse, j) }
@@ -266,13 +260,7 @@ enum LaneKernels {
             @inline(__always) func load(_ p: UnsafePointer<Float>) -> Lanes { isHalf ? loadEight(p) : loadLanes(p) }
             @inline(__always) func product(_ j: Int) -> Lanes { load(dColumn + j * width) * load(aColumn + j * width) }
             var sums = EightSums()
-            var j = 0
-            while j + 8 <= keys {
-                sums.s0 += product(j); sums.s1 += product(j + 1); sums.s2 += product(j + 2); sums.s3 += product(j + 3)
-                sums.s4 += product(j + 4); sums.s5 += product(j + 5); sums.s6 += product(j + 6); sums.s7 += product(j + 7)
-                j += 8
-            }
-            sums.addRemaining(from: j, count: keys, product)
+            sums.add(count: keys, product)
             let dot = sums.total
             for j in 0..<keys {
                 let v = (load(dColumn + j * width) - dot) * load(aColumn + j * width)
@@ -290,9 +278,15 @@ enum LaneKernels {
 struct EightSums {
     var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes(), s4 = Lanes(), s5 = Lanes(), s6 = Lanes(), s7 = Lanes()
 
-    /// Adds term(j) for the last j from `start` (a multiple of 8) to `count` (fewer than eight), to sums 0, 1, ...
+    /// Adds term(j) for j in 0..<count, term j to sum j % 8 (unrolled by eight, so the sums stay in registers).
     @_transparent
-    mutating func addRemaining(from start: Int, count: Int, _ term: (Int) -> Lanes) {
+    mutating func add(count: Int, _ term: (Int) -> Lanes) {
+        var start = 0
+        while start + 8 <= count {
+            s0 += term(start); s1 += term(start + 1); s2 += term(start + 2); s3 += term(start + 3)
+            s4 += term(start + 4); s5 += term(start + 5); s6 += term(start + 6); s7 += term(start + 7)
+            start += 8
+        }
         if start < count { s0 += term(start) }
         if start + 1 < count { s1 += term(start + 1) }
         if start + 2 < count { s2 += term(start + 2) }
