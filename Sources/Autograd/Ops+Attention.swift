@@ -22,7 +22,8 @@
 // Each weight still comes out as the same float: the column kernels add a column's terms in the order the
 // row-by-row kernel added a row's (LaneKernels.swift), and OpenBLAS's packing makes a product read the same
 // numbers whichever way an operand is stored; swapping the two operands of the score product (K Q^T
-// instead of Q K^T) gives the same floats with the SkylakeX kernels and rounds differently with Haswell's
+// instead of Q K^T) gives the same floats with the SkylakeX kernels and rounds differently with Haswell's,
+// and SkylakeX rounds a transposed operand differently at dh = 8 from T = 32 on
 // (results/trials/attention-transposed.txt).
 //
 // Attention dropout (the paper's student: 0.1 for speech and text, 0.05 for vision) multiplies A by a
