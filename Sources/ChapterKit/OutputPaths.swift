@@ -15,7 +15,8 @@ public func requireWritableFolder(_ folder: URL, flag: String) throws {
             throw ChapterError("\(flag) \(folder.path): cannot create the folder (\(systemReason(error))); give a folder you can write to")
         }
     }
-    let probe = folder.appendingPathComponent(".write-check.\(ProcessInfo.processInfo.processIdentifier)").path
+    // Unique per call, not only per process: two checks of one folder may run at once (the tests run in parallel).
+    let probe = folder.appendingPathComponent(".write-check.\(getpid()).\(UInt64.random(in: 0...UInt64.max))").path
     let descriptor = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
     guard descriptor >= 0 else {
         throw ChapterError("\(flag) \(folder.path): cannot write there (\(String(cString: strerror(errno)))); give a folder you can write to")

@@ -56,6 +56,22 @@ struct ChapterKitTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() == ["a-file", "new"])
     }
 
+    @Test func checksOfOneFolderMayRunAtOnce() throws {
+        // Two chapters made at once (as the tests do) check the same folder; neither may see the other's probe file.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chapterkit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try requireWritableFolder(folder, flag: "--figures-dir")
+        let lock = NSLock()
+        nonisolated(unsafe) var failures = 0
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<500 where (try? requireWritableFolder(folder, flag: "--figures-dir")) == nil {
+                lock.withLock { failures += 1 }
+            }
+        }
+        #expect(failures == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
     @Test func printsEveryFieldOfAConfiguration() {
         struct Inner { var rate: Float = 0.5; var clip: Float? = nil }
         struct Outer { var steps = 3; var inner = Inner(); var counts = [1, 2]; var pair = (a: 1, b: 2) }
