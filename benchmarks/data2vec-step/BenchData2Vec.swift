@@ -13,6 +13,7 @@ struct Measurement: Codable {
     var sgemmMs: Double?  // Swift only: time inside cblas_sgemm per step (median over the profiled steps)
     var restMs: Double?   // Swift only: the rest of the step (median over the profiled steps of step - sgemm)
     var sgemmCalls: Int?
+    var profiledMs: Double?  // Swift only: the whole step in the profiled pass (median), to show what profiling costs
     var timesMs: [Double]?  // every timed step, so that rounds can be pooled
 }
 
@@ -26,7 +27,7 @@ extension Measurement {
                   maxMs: times[times.count - 1], gflopsPerStep: rounds[0].gflopsPerStep,
                   peakRSSMiB: rounds.map(\.peakRSSMiB).max()!, firstLoss: rounds[0].firstLoss, lastLoss: rounds[rounds.count - 1].lastLoss,
                   sgemmMs: median(rounds.compactMap(\.sgemmMs)), restMs: median(rounds.compactMap(\.restMs)),
-                  sgemmCalls: rounds[0].sgemmCalls, timesMs: times)
+                  sgemmCalls: rounds[0].sgemmCalls, profiledMs: median(rounds.compactMap(\.profiledMs)), timesMs: times)
     }
 }
 
@@ -85,7 +86,7 @@ struct BenchData2Vec: ParsableCommand {
         let torch = pytorchAvailable()
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
         print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
-        var speedups: [String] = [], roundRatios: [String] = []
+        var speedups: [String] = [], roundRatios: [String] = [], profileCosts: [String] = []
         let stepsPerRound = (steps + roundCount - 1) / roundCount
         for name in configs {
             var oneThread: (swift: Double, pytorch: Double?)?
@@ -102,6 +103,9 @@ struct BenchData2Vec: ParsableCommand {
                 let swift = Measurement(pooling: swiftRounds)
                 let reference = torchRounds.isEmpty ? nil : Measurement(pooling: torchRounds)
                 printRow(swift, pytorch: reference)
+                if let profiled = swift.profiledMs {
+                    profileCosts.append(String(format: "%@ %d thr: %.1f against %.1f", name, threadCount, profiled, swift.medianMs))
+                }
                 if torchRounds.count == swiftRounds.count {
                     let ratios = zip(swiftRounds, torchRounds).map { String(format: "%.2f", $0.medianMs / $1.medianMs) }
                     roundRatios.append("\(name) \(threadCount) thr: " + ratios.joined(separator: " "))
@@ -116,6 +120,9 @@ struct BenchData2Vec: ParsableCommand {
         }
         if !roundRatios.isEmpty { print("ratio time by round (each round's Swift median / PyTorch median): " + roundRatios.joined(separator: "; ")) }
         if !speedups.isEmpty { print("speed-up over one thread (median / median): " + speedups.joined(separator: "; ")) }
+        if !profileCosts.isEmpty {
+            print("profiled step ms (where sgemm and rest are measured) against timed step ms (medians): " + profileCosts.joined(separator: "; "))
+        }
     }
 
     /// The machine's state, for reading the table: a cloud VM's speed can change from minute to minute.
@@ -172,10 +179,11 @@ struct BenchData2Vec: ParsableCommand {
             lastLoss = step()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
         }
-        // The profile takes a lock around each call, so it is measured apart from the timed steps: per step,
-        // the time inside sgemm and the rest, each reported as its median.
+        // The profile reads the clock twice and takes a lock around each product (thousands per step), so it is
+        // measured apart from the timed steps: per step, the time inside sgemm and the rest (the profiled step
+        // minus its sgemm time, so the profile's own cost counts as rest), each reported as its median.
         let profiledSteps = max(1, min(steps, 20))
-        var sgemmTimes: [Double] = [], restTimes: [Double] = [], calls = 0
+        var sgemmTimes: [Double] = [], restTimes: [Double] = [], profiledTimes: [Double] = [], calls = 0
         for _ in 0..<profiledSteps {
             BLAS.profile = BLAS.Profile(isEnabled: true)
             let start = DispatchTime.now().uptimeNanoseconds
@@ -184,10 +192,12 @@ struct BenchData2Vec: ParsableCommand {
             sgemmTimes.append(BLAS.profile.seconds * 1e3)
             restTimes.append(total - BLAS.profile.seconds * 1e3)
             calls = BLAS.profile.calls
+            profiledTimes.append(total)
         }
         BLAS.profile = BLAS.Profile()
         sgemmTimes.sort()
         restTimes.sort()
+        profiledTimes.sort()
         times.sort()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -195,7 +205,7 @@ struct BenchData2Vec: ParsableCommand {
                            maxMs: times.last!, gflopsPerStep: config.flopsPerStep / 1e9, peakRSSMiB: Double(usage.ru_maxrss) / 1024,
                            firstLoss: Double(firstLoss), lastLoss: Double(lastLoss),
                            sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2], sgemmCalls: calls,
-                           timesMs: times)
+                           profiledMs: profiledTimes[profiledTimes.count / 2], timesMs: times)
     }
 
     func pytorchAvailable() -> Bool {
