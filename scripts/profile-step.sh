@@ -21,7 +21,7 @@ perf report -i "$data" --no-children --sort symbol -g none 2>/dev/null | grep -E
   { share = $1; sub(/%/, "", share); name = $3
     if (name ~ /sgemm|gemm_|cblas|memset/) kind = "matrix products (OpenBLAS: kernels, packing, clearing C)"
     else if (name ~ /gelu/) kind = "GELU (forward and backward)"
-    else if (name ~ /softmaxRow|softmaxGradientRows|multiHeadAttention/) kind = "attention besides its products (softmax, masks)"
+    else if (name ~ /softmaxColumns|softmaxGradientColumns|drawDropMask|multiHeadAttention/) kind = "attention besides its products (softmax, masks)"
     else if (name ~ /layerNorm/) kind = "LayerNorm (forward and backward)"
     else if (name ~ /linear/) kind = "linear layers besides the product (bias)"
     else if (name ~ /broadcastMap|accumulateBroadcast|TensorC1poi|TensorC1soi|TensorC1moi|TensorC1doi|arithmetic|where/) kind = "elementwise + - * where (residuals, masks)"
