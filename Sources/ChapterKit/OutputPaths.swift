@@ -16,7 +16,9 @@ public func requireWritableFolder(_ folder: URL, flag: String) throws {
         }
     }
     // Unique per call, not only per process: two checks of one folder may run at once (the tests run in parallel).
-    let probe = folder.appendingPathComponent(".write-check.\(getpid()).\(UInt64.random(in: 0...UInt64.max))").path
+    // Named like every temporary file (".name.<pid>.tmp"), so that a run killed mid-check leaves nothing behind
+    // for long (Interrupts.swift).
+    let probe = folder.appendingPathComponent(".write-check-\(UInt64.random(in: 0...UInt64.max)).\(getpid()).tmp").path
     let descriptor = open(probe, O_CREAT | O_EXCL | O_WRONLY, 0o600)
     guard descriptor >= 0 else {
         throw ChapterError("\(flag) \(folder.path): cannot write there (\(String(cString: strerror(errno)))); give a folder you can write to")
