@@ -85,10 +85,28 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// `count` distinct integers from 0..<population, in random order (NumPy's `choice(replace=False)`).
+    ///
+    /// A partial Fisher-Yates shuffle of 0..<population: draw i swaps position i with a random position
+    /// in i..<population and takes the value that lands at i. Small populations (masks over a sequence)
+    /// keep the array itself; large ones with few draws keep only the swapped positions. Both forms make
+    /// the same draws and return the same values.
     public mutating func choose(_ count: Int, from population: Int) -> [Int] {
         require(count >= 0 && count <= population,
                      "RandomGenerator.choose: cannot draw \(count) distinct values from \(population)")
-        // Partial Fisher-Yates over a virtual array, stored sparsely: O(count) time and memory.
+        if population <= 64 * Swift.max(count, 64) { return chooseFromArray(count, from: population) }
+        return chooseSparsely(count, from: population)
+    }
+
+    /// `choose` over the whole array 0..<population: O(population) time and memory, no hashing.
+    mutating func chooseFromArray(_ count: Int, from population: Int) -> [Int] {
+        var values = Array(0..<population)
+        for i in 0..<count { values.swapAt(i, i + int(below: population - i)) }
+        return Array(values[..<count])
+    }
+
+    /// `choose` over a virtual array, stored sparsely (only the positions swapped so far): O(count) time
+    /// and memory, each draw two dictionary lookups.
+    mutating func chooseSparsely(_ count: Int, from population: Int) -> [Int] {
         var swapped: [Int: Int] = [:]
         var result: [Int] = []
         result.reserveCapacity(count)

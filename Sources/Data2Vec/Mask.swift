@@ -9,7 +9,7 @@ public struct Mask: Equatable, Sendable {
 
     /// A mask from rows of equal length.
     public init(_ isMasked: [[Bool]]) {
-        require(Set(isMasked.map(\.count)).count <= 1, "Mask: rows of different lengths \(isMasked.map(\.count))")
+        require(isMasked.allSatisfy { $0.count == isMasked[0].count }, "Mask: rows of different lengths \(isMasked.map(\.count))")
         self.isMasked = isMasked
     }
 

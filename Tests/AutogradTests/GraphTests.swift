@@ -1,5 +1,5 @@
 // Invariants of the graph: accumulation, no-grad scopes, detach, memory.
-import Autograd
+@testable import Autograd
 import Testing
 
 @Suite("Autograd graph")
@@ -126,5 +126,16 @@ struct RandomTests {
         var counts = [0, 0, 0, 0]
         for _ in 0..<20_000 { counts[rng.choose(1, from: 4)[0]] += 1 }
         #expect(counts.allSatisfy { Swift.abs($0 - 5000) < 300 })
+    }
+
+    /// `choose` keeps the whole array for small populations and only the swapped positions for large
+    /// ones: the two forms must make the same draws, so a seed gives the same mask either way.
+    @Test func chooseFromTheArrayEqualsChoosingSparsely() {
+        for (count, population) in [(0, 0), (0, 5), (1, 1), (7, 7), (29, 49), (10, 64), (100, 5000), (3, 1_000_000)] {
+            var dense = RandomGenerator(seed: UInt64(population)), sparse = dense
+            #expect(dense.chooseFromArray(count, from: population) == sparse.chooseSparsely(count, from: population),
+                    "choose \(count) from \(population)")
+            #expect(dense.next() == sparse.next(), "the two forms used different numbers of draws")
+        }
     }
 }

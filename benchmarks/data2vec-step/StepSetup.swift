@@ -50,8 +50,9 @@ struct BenchConfig {
 /// Uniformly random positions, exactly `count` of `length` per sample.
 func fixedCountMask(batchSize: Int, length: Int, count: Int, using rng: inout RandomGenerator) -> Mask {
     Mask((0..<batchSize).map { _ in
-        let chosen = Set(rng.choose(count, from: length))
-        return (0..<length).map { chosen.contains($0) }
+        var row = [Bool](repeating: false, count: length)
+        for position in rng.choose(count, from: length) { row[position] = true }
+        return row
     })
 }
 
