@@ -40,12 +40,8 @@ public enum Loss {
     /// note that PyTorch's `smooth_l1_loss` with beta 0 is the L1 loss instead.
     public static func smoothL1(_ prediction: Tensor, _ target: Tensor, beta: Float, reduction: Reduction = .mean) -> Tensor {
         require(beta >= 0, "smoothL1: beta must be >= 0, got \(beta)")
-        let d = prediction - target
-        if beta == 0 { return reduction.apply(d.squared()) }
-        let absolute = d.abs()
-        // Which branch each element takes: a constant mask, read off the values (no gradient flows through it).
-        let isQuadratic = d.scalars.map { Swift.abs($0) < beta ? Float(1) : 0 }
-        let perElement = Tensor.where(Tensor(shape: d.shape, isQuadratic), d.squared() * (0.5 / beta), absolute - 0.5 * beta)
+        if beta == 0 { return reduction.apply((prediction - target).squared()) }
+        let perElement = Tensor.smoothL1(prediction, target, beta: beta)  // one op: Ops+SmoothL1.swift
         return reduction.apply(perElement)
     }
 }

@@ -57,6 +57,9 @@ let opCases: [OpCase] = [
     OpCase(name: "gelu erf", shapes: [[8]], low: -3, high: 3) { $0[0].gelu(.erf) },
     OpCase(name: "gelu tanh", shapes: [[8]], low: -3, high: 3) { $0[0].gelu(.tanh) },
     OpCase(name: "clamp", shapes: [[8]], low: -2, high: 2) { $0[0].clamped(min: -1.05, max: 0.95) },
+    OpCase(name: "smooth L1, both branches (|d| up to 4, beta 1)", shapes: [[3, 4], [3, 4]]) {
+        Tensor.smoothL1($0[0], $0[1], beta: 1)
+    },
     // reductions
     OpCase(name: "sum all", shapes: [[2, 3]]) { $0[0].sum() },
     OpCase(name: "sum axis 0 keep", shapes: [[2, 3, 2]]) { $0[0].sum(alongAxes: [0], keepingDimensions: true) },
