@@ -125,7 +125,7 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
         // block records are freed before the student's graph is built (a lower peak of memory).
         let target = Tensor.withoutGradients {
             let blocks = teacher.model(inputs.teacher, keyPaddingMask: padding, recordBlocks: true).blocks
-            return config.targetBuilder(blocks, validLengths: inputs.validLengths).reshaped([b * t, d]).indexSelect(rows, along: 0)
+            return config.targetBuilder(blocks, at: rows, validLengths: inputs.validLengths)
         }
         // Student: masked input, final output at the masked positions, through the head.
         let studentOutput = student(inputs.student, keyPaddingMask: padding).output

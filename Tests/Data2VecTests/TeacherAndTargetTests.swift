@@ -99,6 +99,27 @@ struct TargetTests {
         #expect(zip(normalized, [-1, 1, -1, 1] as [Float]).allSatisfy { abs($0 - $1) < 1e-4 })
     }
 
+    /// The targets at the masked positions are the rows of the whole targets, bit for bit: built from the
+    /// selected rows when every normalization stays within a position, from every position otherwise.
+    @Test func targetsAtPositionsAreTheSelectedRows() {
+        var rng = RandomGenerator(seed: 21)
+        let layers = (0..<4).map { _ in Tensor.normal([3, 7, 24], std: 3, using: &rng) }
+        let positions = [20, 0, 5, 6, 13, 9]  // flat indices b * 7 + t, in any order
+        for layerwise in TargetNormalization.allCases {
+            for final in TargetNormalization.allCases {
+                for point in TargetPoint.allCases {
+                    let builder = TargetBuilder(topK: 3, point: point, layerwise: layerwise, final: final)
+                    let records = blocks(from: layers)
+                    let selected = builder(records).reshaped([21, 24]).indexSelect(positions, along: 0)
+                    let direct = builder(records, at: positions)
+                    #expect(direct.shape == [6, 24])
+                    #expect(direct.scalars.map(\.bitPattern) == selected.scalars.map(\.bitPattern),
+                            "layerwise \(layerwise), final \(final), point \(point)")
+                }
+            }
+        }
+    }
+
     @Test func instanceNormUsesOnlyValidPositions() {
         // Sample of 4 steps with 2 valid: statistics from the first two ([1, 3]: mean 2, std 1) -> [-1, 1, 0, 0].
         let x = Tensor(shape: [1, 4, 1], [1, 3, 100, -100])
