@@ -2,7 +2,7 @@
 // `Data2VecAudioModel.forward`, `Data2VecTextModel.forward`; data2vec vision `engine_for_cyclical.py`):
 //
 //   inputs    = frontEnd.inputs(batch)        the student's masked view, the teacher's whole view, the mask
-//   targets   = TargetBuilder(teacher(inputs.teacher))            eval mode, no graph, top K blocks
+//   targets   = TargetBuilder(teacher(inputs.teacher)) at masked positions    eval mode, no graph, top K blocks
 //   student   = encoder(inputs.student)                           training mode (dropout ...), with a graph
 //   loss      = Data2VecLoss(head(student at masked positions), targets at masked positions)
 //   backward; AdamW step; EMA update of the teacher toward the student
