@@ -84,6 +84,19 @@ struct GraphTests {
             _ = Tensor.matmul(Tensor.zeros([2, 3]), Tensor.zeros([4, 5]))
         }
     }
+
+    /// A reshape hands its output's gradient buffer to an input that has none yet, and adds into one
+    /// that has: the seed stays the caller's, and a second backward pass accumulates.
+    @Test func reshapeHandsItsGradientOverOrAdds() {
+        let x = Tensor(shape: [2, 3], [1, 2, 3, 4, 5, 6], requiresGradient: true)
+        let seed = Tensor([1, 2, 3, 4, 5, 6])
+        x.reshaped([6]).backward(seed: seed)
+        #expect(x.grad!.shape == [2, 3] && x.grad!.scalars == [1, 2, 3, 4, 5, 6])
+        seed.storage.pointer[0] = 100
+        #expect(x.grad!.scalars[0] == 1, "the gradient must not share the seed's storage")
+        ((x.reshaped([3, 2]) * 2).sum() + x.reshaped([6, 1]).sum()).backward()  // adds 2 + 1 per element
+        #expect(x.grad!.scalars == [4, 5, 6, 7, 8, 9])
+    }
 }
 
 @Suite("Random numbers")
