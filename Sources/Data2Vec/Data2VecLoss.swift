@@ -74,7 +74,7 @@ private func addColumns(of p: UnsafePointer<Float>, rows: Int, width: Int, colum
         var sum: Double = 0
         for r in 0..<rows {
             let x = Double(p[r * width + c])
-            sum += means.map { (x - $0[c]) * (x - $0[c]) } ?? x
+            if let means { let v = x - means[c]; sum += v * v } else { sum += x }
         }
         sums[c] = sum
     }
