@@ -17,6 +17,12 @@ protocol BinaryArithmetic {
     static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float
     /// g * d out / d b.
     static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float
+    /// Whether `gradientOfA(g, a, b)` is g itself (the first input's gradient is the output's).
+    static var gradientOfAIsG: Bool { get }
+}
+
+extension BinaryArithmetic {
+    static var gradientOfAIsG: Bool { false }
 }
 
 /// What one element of an op's output adds to an input's gradient: term(g, x, y), from the incoming

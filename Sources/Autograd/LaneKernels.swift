@@ -185,7 +185,8 @@ enum LaneKernels {
         mapLanes(x, y, alsoWriting: cdf, n, geluKernelKeepingCDF)
     }
 
-    /// dx = g GELU'(x), or dx += g GELU'(x) when `accumulating`, for n floats, from x, g and the kept Phi(x).
+    /// dx = g GELU'(x), or dx += g GELU'(x) when `accumulating`, for n floats, from x, g and the kept Phi(x)
+    /// (dx may be g: each element is read before it is written).
     static func geluGradient(_ x: UnsafePointer<Float>, _ g: UnsafePointer<Float>, cdf: UnsafePointer<Float>,
                              into dx: UnsafeMutablePointer<Float>, count n: Int, accumulating: Bool) {
         guard accumulating else { return mapLanes(x, g, cdf, dx, n, geluGradientKernel) }

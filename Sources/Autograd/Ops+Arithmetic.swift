@@ -13,7 +13,11 @@ extension Tensor {
         return .result(name, shape: shape, storage: out, inputs: [a, b]) { result in
             let a = result.parents[0], b = result.parents[1], g = result.grad!.storage.pointer
             let pa = a.storage.pointer, pb = b.storage.pointer
-            if a.requiresGradient {
+            if a.requiresGradient, Op.gradientOfAIsG, a.shape == result.shape, a.grad == nil {
+                // da = g (a + b, a - b) and a was not broadcast: a takes g's buffer over, no copy (the input of
+                // a residual connection, in every block's backward pass).
+                _ = a.gradientBufferTakingOver(result.grad!)
+            } else if a.requiresGradient {
                 let (dest, isFresh) = a.gradientBufferForOverwrite()
                 accumulateBroadcast(into: dest, destShape: a.shape, shape: result.shape, overwrite: isFresh, g: g,
                                     x: pa, xShape: a.shape, y: pb, yShape: b.shape, GradientOfA<Op>.self)
@@ -111,12 +115,14 @@ extension Tensor {
 // The arithmetic of each op (the table at the top of this file), as types for the loops of ElementKernels.swift.
 
 enum Addition: BinaryArithmetic {
+    static let gradientOfAIsG = true
     @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a + b }
     @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
     @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
 }
 
 enum Subtraction: BinaryArithmetic {
+    static let gradientOfAIsG = true
     @inline(__always) static func value(_ a: Float, _ b: Float) -> Float { a - b }
     @inline(__always) static func gradientOfA(_ g: Float, _ a: Float, _ b: Float) -> Float { g }
     @inline(__always) static func gradientOfB(_ g: Float, _ a: Float, _ b: Float) -> Float { -g }

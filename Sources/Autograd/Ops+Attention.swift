@@ -83,7 +83,10 @@ extension Tensor {
         }
         let scale = 1 / Float(dh).squareRoot()
         let input = qkv.storage.pointer
-        let weights = TensorStorage(uninitializedCount: b * h * t * tp)
+        // The weights are kept for the backward pass (and for `returnWeights`). Without them (the EMA teacher,
+        // evaluation), each thread reuses one pair's buffer, which stays in its cache: nothing written to memory.
+        let keepsWeights = Tensor.recordsGraph(for: [qkv]) || returnWeights
+        let weights = TensorStorage(uninitializedCount: keepsWeights ? b * h * t * tp : 0)
         let context = TensorStorage(uninitializedCount: b * t * d)
         let dropMask = dropout.flatMap { $0.probability > 0 ? TensorStorage(uninitializedCount: b * h * t * tp) : nil }
         let dropProbability = dropout?.probability ?? 0, dropSeed = dropout?.seed ?? 0
@@ -99,18 +102,19 @@ extension Tensor {
         // products inside threaded pairs) made a speech fine-tuning step 2.5 times slower than one thread.
         let pairChunk = t * t * dh < BLAS.splitThreshold ? 1 : b * h
 
-        /// Writes (A * M)^T of pair p into `out` (t * tp floats).
-        func applyDropMask(_ p: Int, _ out: UnsafeMutablePointer<Float>) {
-            mapLanes(weights.pointer + a(p), dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
+        /// Writes (A * M)^T of pair p into `out` (t * tp floats), from its A^T at `attention`.
+        func applyDropMask(_ p: Int, _ attention: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>) {
+            mapLanes(attention, dropMask!.pointer + a(p), out, t * tp) { $0 * $1 }
         }
 
         Parallel.forEachChunk(of: b * h, minimumPerChunk: pairChunk) { pairs in
             let dropped = dropMask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: t * tp) }
             let words = dropMask.map { _ in UnsafeMutablePointer<UInt64>.allocate(capacity: t * tp / 4) }
-            defer { dropped?.deallocate(); words?.deallocate() }
+            let scratch = keepsWeights ? nil : UnsafeMutablePointer<Float>.allocate(capacity: t * tp)
+            defer { dropped?.deallocate(); words?.deallocate(); scratch?.deallocate() }
             for p in pairs {
                 // S^T = s K Q^T: row j holds key j's scores against every query.
-                let scores = weights.pointer + a(p)
+                let scores = scratch ?? weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                            a: input + q(p) + d, lda: 3 * d, b: input + q(p), ldb: 3 * d, beta: 0, c: scores, ldc: tp)
                 Lane.softmaxColumns(scores, keys: t, queries: t, width: tp, keyBias: keyBias.pointer + (p / h) * t)
@@ -120,7 +124,7 @@ extension Tensor {
                     for w in 0..<(t * tp / 4) { words[w] = rng.next().littleEndian }
                     drawDropMask(from: words, into: dropMask.pointer + a(p), count: t, width: tp,
                                  probability: dropProbability)
-                    applyDropMask(p, dropped)
+                    applyDropMask(p, scores, dropped)
                     probabilities = UnsafePointer(dropped)
                 }
                 // O = A V, with A^T as stored read transposed.
@@ -150,7 +154,7 @@ extension Tensor {
                     var probabilities = UnsafePointer(attention)  // what multiplied V in the forward pass
                     if let dropMask, let dropped {
                         mapLanes(dScores, dropMask.pointer + a(p), dScores, t * tp) { $0 * $1 }
-                        applyDropMask(p, dropped)
+                        applyDropMask(p, attention, dropped)
                         probabilities = UnsafePointer(dropped)
                     }
                     Lane.softmaxGradientColumns(dScores, attention: attention, keys: t, width: tp)

@@ -59,6 +59,16 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// GELU(x W^T + b), the erf form: the first half of a Transformer's feed-forward network, with `linear`'s
+    /// shapes. The same floats as `linear(x, weight:, bias:).gelu()`, and with a graph the same two ops.
+    /// Without one (the EMA teacher, evaluation) the GELU overwrites the product, a temporary nothing else
+    /// reads: one buffer fewer, and no pass writing to memory that is not in the cache yet.
+    public static func linearGELU(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        linear(x, weight: weight, bias: bias).geluErf(overwritingInput: true)
+    }
+}
+
 /// db[c] += g[0, c] + g[1, c] + ... + g[rows - 1, c] for every c in `columns` (row r of g starts at
 /// g + r * stride), each column added up from row 0 down: the order of adding g to db row by row, so the
 /// same floats. Thirty-two columns at a time stay in four SIMD registers for the whole walk down the rows:

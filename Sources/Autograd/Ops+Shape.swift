@@ -14,14 +14,11 @@ extension Tensor {
             shapeFailure(ShapeError("reshaped: shape \(shape) (\(count) elements) cannot become \(newShape)"))
         }
         return .result("reshape", shape: newShape, storage: storage, inputs: [self]) { result in
-            let input = result.parents[0], g = result.grad!.storage
-            // The input's gradient is the same numbers in its own shape. An input without one yet takes this
-            // buffer over instead of a copy (the output's gradient is released as soon as this rule returns).
-            guard let dx = input.grad?.storage.pointer else {
-                input.grad = Tensor(shape: input.shape, storage: g, operation: "grad")
-                return
-            }
-            for i in 0..<result.count { dx[i] += g.pointer[i] }
+            // The input's gradient is the same numbers in its own shape: an input without one yet takes this
+            // buffer over instead of a copy.
+            let g = result.grad!.storage.pointer
+            let (dx, isTakenOver) = result.parents[0].gradientBufferTakingOver(result.grad!)
+            if !isTakenOver { for i in 0..<result.count { dx[i] += g[i] } }
         }
     }
 

@@ -82,27 +82,32 @@ extension Tensor {
     /// When the graph is recorded, the forward pass keeps Phi(x) (one more float per element) and the
     /// backward pass reads it instead of computing erf again; Phi is the same float the backward pass used
     /// to compute, and v Phi the same float as (v / 2)(1 + erf) (halving is exact), so results are unchanged.
-    func geluErf() -> Tensor {
-        let out = TensorStorage(uninitializedCount: count)
-        let x = storage.pointer, y = out.pointer
+    ///
+    /// - Parameter overwritingInput: without a graph, write GELU(x) over x's own storage (only for an x that
+    ///   nothing else reads: `linearGELU`'s product).
+    func geluErf(overwritingInput: Bool = false) -> Tensor {
         guard Tensor.recordsGraph(for: [self]) else {
+            let out = overwritingInput ? storage : TensorStorage(uninitializedCount: count)
+            let x = storage.pointer, y = out.pointer
             Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
                 Lane.gelu(x + range.lowerBound, y + range.lowerBound, count: range.count)
             }
             return .result("gelu-erf", shape: shape, storage: out, inputs: [self]) { _ in }
         }
-        let cdf = TensorStorage(uninitializedCount: count), phi = cdf.pointer
+        let out = TensorStorage(uninitializedCount: count), cdf = TensorStorage(uninitializedCount: count)
+        let x = storage.pointer, y = out.pointer, phi = cdf.pointer
         Parallel.forEachChunk(of: count, minimumPerChunk: 1 << 15) { range in
             Lane.gelu(x + range.lowerBound, y + range.lowerBound, keepingCDF: phi + range.lowerBound, count: range.count)
         }
         return .result("gelu-erf", shape: shape, storage: out, inputs: [self]) { result in
             let input = result.parents[0]
             let x = input.storage.pointer, g = result.grad!.storage.pointer, phi = cdf.pointer
-            let (dx, isFresh) = input.gradientBufferForOverwrite()
-            // dL/dx = g * GELU'(x), written into a fresh buffer, else added.
+            // dL/dx = g * GELU'(x), written over g when x has no gradient yet (the usual case: x is the FFN's
+            // first projection, read by nothing else), else added.
+            let (dx, isTakenOver) = input.gradientBufferTakingOver(result.grad!)
             Parallel.forEachChunk(of: result.count, minimumPerChunk: 1 << 15) { range in
                 let start = range.lowerBound
-                Lane.geluGradient(x + start, g + start, cdf: phi + start, into: dx + start, count: range.count, accumulating: !isFresh)
+                Lane.geluGradient(x + start, g + start, cdf: phi + start, into: dx + start, count: range.count, accumulating: !isTakenOver)
             }
         }
     }

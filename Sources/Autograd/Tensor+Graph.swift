@@ -75,6 +75,19 @@ extension Tensor {
         return (buffer.storage.pointer, true)
     }
 
+    /// The gradient buffer for a rule whose input's gradient is computed element by element from the output's
+    /// (dx[i] from g[i] and values at index i), `outputGradient` of the same count: an input without a gradient
+    /// yet takes that buffer over, and the rule overwrites it in place, reading each g[i] before it writes
+    /// dx[i] (the output's gradient is released as soon as its rule returns). Returns the buffer and `true`
+    /// when taken over (it holds g), or the existing buffer and `false` (the rule must add). Taking over saves
+    /// a new buffer and a pass that writes to memory not yet in the cache.
+    func gradientBufferTakingOver(_ outputGradient: Tensor) -> (pointer: UnsafeMutablePointer<Float>, isTakenOver: Bool) {
+        if let grad { return (grad.storage.pointer, false) }
+        require(outputGradient.count == count, "gradientBufferTakingOver: \(outputGradient.count) gradient elements for \(count) values")
+        grad = Tensor(shape: shape, storage: outputGradient.storage, operation: "grad")
+        return (outputGradient.storage.pointer, true)
+    }
+
     /// Computes the gradient of this tensor with respect to every tensor it was computed from that
     /// requires a gradient, and adds it to their `grad`.
     ///

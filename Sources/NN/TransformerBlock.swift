@@ -128,6 +128,10 @@ public final class TransformerBlock: Module {
         }
     }
 
-    /// fc2(Drop(GELU(fc1(x)))): the position-wise feed-forward network.
-    func feedForward(_ x: Tensor) -> Tensor { fc2(activationDropout(activation(fc1(x)))) }
+    /// fc2(Drop(GELU(fc1(x)))): the position-wise feed-forward network. fc1 and the (erf) GELU go through
+    /// `Tensor.linearGELU`, which saves a buffer when no graph is recorded (the EMA teacher).
+    func feedForward(_ x: Tensor) -> Tensor {
+        let hidden = activation.form == .erf ? Tensor.linearGELU(x, weight: fc1.weight, bias: fc1.bias) : activation(fc1(x))
+        return fc2(activationDropout(hidden))
+    }
 }

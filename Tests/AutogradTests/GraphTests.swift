@@ -1,5 +1,6 @@
 // Invariants of the graph: accumulation, no-grad scopes, detach, memory.
 @testable import Autograd
+import Foundation
 import Testing
 
 @Suite("Autograd graph")
@@ -96,6 +97,53 @@ struct GraphTests {
         #expect(x.grad!.scalars[0] == 1, "the gradient must not share the seed's storage")
         ((x.reshaped([3, 2]) * 2).sum() + x.reshaped([6, 1]).sum()).backward()  // adds 2 + 1 per element
         #expect(x.grad!.scalars == [4, 5, 6, 7, 8, 9])
+    }
+
+    /// a + b and a - b hand the output's gradient buffer to a when a has none yet and was not broadcast
+    /// (da = g, no copy). b still gets its own buffer; x + x and x - x still come out as 2g and 0; a
+    /// broadcast input gets the sums; an input that has a gradient adds to it.
+    @Test func additionHandsItsGradientToItsFirstInput() {
+        let x = Tensor(shape: [2, 2], [1, 2, 3, 4], requiresGradient: true)
+        let y = Tensor(shape: [2, 2], [5, 6, 7, 8], requiresGradient: true)
+        let seed = Tensor(shape: [2, 2], [1, 2, 3, 4])
+        (x + y).backward(seed: seed)
+        #expect(x.grad!.scalars == [1, 2, 3, 4] && y.grad!.scalars == [1, 2, 3, 4])
+        x.grad!.storage.pointer[0] = 100
+        #expect(y.grad!.scalars[0] == 1, "y's gradient must not share x's buffer")
+        x.zeroGradient()
+        y.zeroGradient()
+        (x - y).backward(seed: seed)
+        #expect(x.grad!.scalars == [1, 2, 3, 4] && y.grad!.scalars == [-1, -2, -3, -4])
+        x.zeroGradient()
+        (x + x).backward(seed: seed)
+        #expect(x.grad!.scalars == [2, 4, 6, 8])
+        x.zeroGradient()
+        (x - x).backward(seed: seed)
+        #expect(x.grad!.scalars == [0, 0, 0, 0])
+        let row = Tensor(shape: [2], [1, 1], requiresGradient: true)
+        (row + x).backward(seed: seed)  // row is broadcast over x's two rows: it gets the column sums
+        #expect(row.grad!.scalars == [4, 6] && x.grad!.scalars == [1, 2, 3, 4])
+        (x + y).sum().backward()  // x has a gradient now: 1 is added to it
+        #expect(x.grad!.scalars == [2, 3, 4, 5])
+    }
+
+    /// GELU's backward writes x's gradient over the output's gradient when x has none yet, and adds to x's
+    /// gradient when it has one: x.gelu() + x gives x the gradient GELU'(x) + 1, whichever way round.
+    @Test func geluWritesOverItsOutputsGradientOrAdds() {
+        let values: [Float] = [-1.5, -0.25, 0, 0.5, 2]
+        // GELU'(v) = Phi(v) + v phi(v), in Double.
+        let derivative = values.map { v -> Float in
+            let v = Double(v)
+            return Float(0.5 * (1 + erf(v / 2.0.squareRoot())) + v * exp(-v * v / 2) / (2 * Double.pi).squareRoot())
+        }
+        let x = Tensor(values, requiresGradient: true)
+        x.gelu().sum().backward()
+        #expect(zip(x.grad!.scalars, derivative).allSatisfy { Swift.abs($0 - $1) < 1e-6 })
+        for geluFirst in [true, false] {
+            x.zeroGradient()
+            (geluFirst ? x.gelu() + x : x + x.gelu()).sum().backward()
+            #expect(zip(x.grad!.scalars, derivative).allSatisfy { Swift.abs($0 - ($1 + 1)) < 1e-6 })
+        }
     }
 }
 

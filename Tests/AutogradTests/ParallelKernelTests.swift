@@ -65,6 +65,28 @@ struct ParallelKernelTests {
         }
     }
 
+    /// Without a graph (the EMA teacher), attention keeps no weights: each thread reuses one (sample, head)
+    /// pair's buffer. The context must be the same floats as with a graph, on one and on two threads, and
+    /// `returnWeights` must still return every pair's weights.
+    @Test func attentionWithoutAGraphChangesNoBit() {
+        var rng = RandomGenerator(seed: 41)
+        let qkv = Tensor.normal([6, 13, 24], using: &rng, requiresGradient: true)
+        let padding = Tensor(shape: [6, 13], (0..<78).map { $0 % 13 >= 10 && $0 / 13 % 2 == 0 ? 1 : 0 })
+        for threads in [1, 2] {
+            BLAS.withThreadCount(threads) {
+                let recorded = Tensor.multiHeadAttention(packed: qkv, headCount: 4, keyPaddingMask: padding, returnWeights: true)
+                let plain = Tensor.withoutGradients { Tensor.multiHeadAttention(packed: qkv, headCount: 4, keyPaddingMask: padding) }
+                let plainWithWeights = Tensor.withoutGradients {
+                    Tensor.multiHeadAttention(packed: qkv, headCount: 4, keyPaddingMask: padding, returnWeights: true)
+                }
+                #expect(plain.context.scalars == recorded.context.scalars)
+                #expect(plain.weights == nil)
+                #expect(plainWithWeights.context.scalars == recorded.context.scalars)
+                #expect(plainWithWeights.weights!.scalars == recorded.weights!.scalars)
+            }
+        }
+    }
+
     @Test func simdReductionsEqualSequentialSums() {
         var rng = RandomGenerator(seed: 33)
         for n in [0, 1, 7, 8, 9, 49, 64, 1000] {
@@ -121,6 +143,29 @@ struct FusedLinearTests {
         for (a, b) in zip(fused.dropFirst(), composed.dropFirst()) {
             #expect(zip(a, b).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * (1 + Swift.abs($1)) })
         }
+    }
+
+    /// linearGELU is linear then GELU: the same floats with and without a graph (without one it overwrites
+    /// the product in place), the same gradients, and the op names of the composition in the graph.
+    @Test func linearGELUEqualsLinearThenGELU() {
+        var rng = RandomGenerator(seed: 43)
+        let x = Tensor.normal([4, 33, 24], using: &rng, requiresGradient: true)
+        let weight = Tensor.normal([96, 24], std: 0.3, using: &rng, requiresGradient: true)
+        let bias = Tensor.normal([96], using: &rng, requiresGradient: true)
+        let upstream = Tensor.normal([4, 33, 96], using: &rng)
+        func run(_ f: () -> Tensor) -> [[Float]] {
+            for p in [x, weight, bias] { p.zeroGradient() }
+            let y = f()
+            y.backward(seed: upstream)
+            return [y.scalars] + [x, weight, bias].map { $0.grad!.scalars }
+        }
+        let fused = run { Tensor.linearGELU(x, weight: weight, bias: bias) }
+        #expect(fused == run { Tensor.linear(x, weight: weight, bias: bias).gelu() })
+        #expect(Tensor.linearGELU(x, weight: weight, bias: bias).graphOperations.suffix(2) == ["linear", "gelu-erf"])
+        let withoutGraph = Tensor.withoutGradients { Tensor.linearGELU(x, weight: weight, bias: bias) }
+        #expect(withoutGraph.scalars == fused[0])
+        #expect(Tensor.withoutGradients { Tensor.linearGELU(x, weight: weight, bias: nil) }.scalars
+                == Tensor.linear(x, weight: weight, bias: nil).gelu().scalars)
     }
 
     /// The bias gradient's column sums (32 columns held in registers down the rows) add each column in the
