@@ -124,6 +124,14 @@ struct ParallelKernelTests {
 
 @Suite("Fused linear")
 struct FusedLinearTests {
+    /// A layer's output and its inputs' gradients for `upstream`: [y, dx, dweight, dbias].
+    func outputAndGradients(_ f: () -> Tensor, inputs: [Tensor], upstream: Tensor) -> [[Float]] {
+        for p in inputs { p.zeroGradient() }
+        let y = f()
+        y.backward(seed: upstream)
+        return [y.scalars] + inputs.map { $0.grad!.scalars }
+    }
+
     /// The fused op promises the very same numbers as the composed product plus bias (same arithmetic, same order).
     @Test func equalsMatmulPlusBiasExactly() {
         var rng = RandomGenerator(seed: 34)
@@ -131,12 +139,7 @@ struct FusedLinearTests {
         let weight = Tensor.normal([3, 7], using: &rng, requiresGradient: true)
         let bias = Tensor.normal([3], using: &rng, requiresGradient: true)
         let upstream = Tensor.normal([6, 5, 3], using: &rng)
-        func run(_ f: () -> Tensor) -> [[Float]] {
-            for p in [x, weight, bias] { p.zeroGradient() }
-            let y = f()
-            y.backward(seed: upstream)
-            return [y.scalars] + [x, weight, bias].map { $0.grad!.scalars }
-        }
+        func run(_ f: () -> Tensor) -> [[Float]] { outputAndGradients(f, inputs: [x, weight, bias], upstream: upstream) }
         let fused = run { Tensor.linear(x, weight: weight, bias: bias) }
         let composed = run { Tensor.matmul(x, weight, transposeB: true) + bias }
         #expect(fused[0] == composed[0])
@@ -153,12 +156,7 @@ struct FusedLinearTests {
         let weight = Tensor.normal([96, 24], std: 0.3, using: &rng, requiresGradient: true)
         let bias = Tensor.normal([96], using: &rng, requiresGradient: true)
         let upstream = Tensor.normal([4, 33, 96], using: &rng)
-        func run(_ f: () -> Tensor) -> [[Float]] {
-            for p in [x, weight, bias] { p.zeroGradient() }
-            let y = f()
-            y.backward(seed: upstream)
-            return [y.scalars] + [x, weight, bias].map { $0.grad!.scalars }
-        }
+        func run(_ f: () -> Tensor) -> [[Float]] { outputAndGradients(f, inputs: [x, weight, bias], upstream: upstream) }
         let fused = run { Tensor.linearGELU(x, weight: weight, bias: bias) }
         #expect(fused == run { Tensor.linear(x, weight: weight, bias: bias).gelu() })
         #expect(Tensor.linearGELU(x, weight: weight, bias: bias).graphOperations.suffix(2) == ["linear", "gelu-erf"])
