@@ -86,7 +86,7 @@ struct BenchData2Vec: ParsableCommand {
         let torch = pytorchAvailable()
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
         print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
-        var speedups: [String] = [], roundRatios: [String] = [], profileCosts: [String] = []
+        var speedups: [String] = [], roundRatios: [String] = [], profileCosts: [String] = [], callCounts: [String] = []
         let stepsPerRound = (steps + roundCount - 1) / roundCount
         for name in configs {
             var oneThread: (swift: Double, pytorch: Double?)?
@@ -103,6 +103,7 @@ struct BenchData2Vec: ParsableCommand {
                 let swift = Measurement(pooling: swiftRounds)
                 let reference = torchRounds.isEmpty ? nil : Measurement(pooling: torchRounds)
                 printRow(swift, pytorch: reference)
+                if let calls = swift.sgemmCalls { callCounts.append("\(name) \(threadCount) thr: \(calls)") }
                 if let profiled = swift.profiledMs {
                     profileCosts.append(String(format: "%@ %d thr: %.1f against %.1f", name, threadCount, profiled, swift.medianMs))
                 }
@@ -123,6 +124,10 @@ struct BenchData2Vec: ParsableCommand {
         if !profileCosts.isEmpty {
             print("profiled step ms (where sgemm and rest are measured) against timed step ms (medians): " + profileCosts.joined(separator: "; "))
         }
+        if !callCounts.isEmpty { print("sgemm calls per step (the last profiled step): " + callCounts.joined(separator: "; ")) }
+        // Last: its 256 MiB would otherwise count in every later child's peak memory (Linux keeps ru_maxrss
+        // across fork and exec).
+        print(MemoryCheck.report(threads: max(2, threads.max() ?? 2)))
     }
 
     /// The machine's state, for reading the table: a cloud VM's speed can change from minute to minute.
