@@ -86,7 +86,8 @@ struct BenchData2Vec: ParsableCommand {
         let torch = pytorchAvailable()
         if !torch { print("PyTorch: `\(python) -c \"import torch\"` failed, so only Swift runs (make bench PYTHON=/path/to/venv/bin/python)") }
         print("config        thr  median ms (min-max)        GFLOP/s  sgemm ms  rest ms  rest/sgemm  peak MiB | PyTorch ms (min-max)      peak MiB | ratio time  ratio mem")
-        var speedups: [String] = [], roundRatios: [String] = [], profileCosts: [String] = [], callCounts: [String] = []
+        var speedups: [String] = [], roundRatios: [String] = [], profileCosts: [String] = []
+        var callCounts: [(config: String, calls: Int)] = []
         let stepsPerRound = (steps + roundCount - 1) / roundCount
         for name in configs {
             var oneThread: (swift: Double, pytorch: Double?)?
@@ -103,7 +104,7 @@ struct BenchData2Vec: ParsableCommand {
                 let swift = Measurement(pooling: swiftRounds)
                 let reference = torchRounds.isEmpty ? nil : Measurement(pooling: torchRounds)
                 printRow(swift, pytorch: reference)
-                if let calls = swift.sgemmCalls { callCounts.append("\(name) \(threadCount) thr: \(calls)") }
+                if let calls = swift.sgemmCalls, threadCount == threads.first { callCounts.append((name, calls)) }
                 if let profiled = swift.profiledMs {
                     profileCosts.append(String(format: "%@ %d thr: %.1f against %.1f", name, threadCount, profiled, swift.medianMs))
                 }
@@ -124,7 +125,14 @@ struct BenchData2Vec: ParsableCommand {
         if !profileCosts.isEmpty {
             print("profiled step ms (where sgemm and rest are measured) against timed step ms (medians): " + profileCosts.joined(separator: "; "))
         }
-        if !callCounts.isEmpty { print("sgemm calls per step (the last profiled step): " + callCounts.joined(separator: "; ")) }
+        if !callCounts.isEmpty {
+            // The same calls whatever the thread count: products are split inside BLAS.sgemm, below the profile.
+            let cost = ProfileCheck.nanosecondsPerCall()
+            print("sgemm calls per step: " + callCounts.map { "\($0.config) \($0.calls)" }.joined(separator: "; ")
+                  + String(format: "; the profile adds %.0f ns to each (a 4x4x4 product, one thread, median of 3 x 200,000 calls), ", cost)
+                  + "so about " + callCounts.map { String(format: "%.2f ms", Double($0.calls) * cost * 1e-6) }.joined(separator: ", ")
+                  + " of a one-thread step's rest is the profile's own")
+        }
         // Last: its 256 MiB would otherwise count in every later child's peak memory (Linux keeps ru_maxrss
         // across fork and exec).
         print(MemoryCheck.report(threads: max(2, threads.max() ?? 2)))
