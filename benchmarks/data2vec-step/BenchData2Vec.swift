@@ -11,7 +11,8 @@ struct Measurement: Codable {
     var peakRSSMiB: Double
     var firstLoss, lastLoss: Double
     var sgemmMs: Double?  // Swift only: time inside cblas_sgemm per step (median over the profiled steps)
-    var restMs: Double?   // Swift only: the rest of the step (median over the profiled steps of step - sgemm)
+    var restMs: Double?   // Swift only: the rest of the step (median over pairs of unprofiled step - profiled step's sgemm)
+    var restInProfiledStepMs: Double?  // Swift only: median of profiled step - its sgemm (the profile's cost included)
     var sgemmCalls: Int?
     var profiledMs: Double?  // Swift only: the whole step in the profiled pass (median), to show what profiling costs
     var timesMs: [Double]?  // every timed step, so that rounds can be pooled
@@ -27,6 +28,7 @@ extension Measurement {
                   maxMs: times[times.count - 1], gflopsPerStep: rounds[0].gflopsPerStep,
                   peakRSSMiB: rounds.map(\.peakRSSMiB).max()!, firstLoss: rounds[0].firstLoss, lastLoss: rounds[rounds.count - 1].lastLoss,
                   sgemmMs: median(rounds.compactMap(\.sgemmMs)), restMs: median(rounds.compactMap(\.restMs)),
+                  restInProfiledStepMs: median(rounds.compactMap(\.restInProfiledStepMs)),
                   sgemmCalls: rounds[0].sgemmCalls, profiledMs: median(rounds.compactMap(\.profiledMs)), timesMs: times)
     }
 }
@@ -105,8 +107,9 @@ struct BenchData2Vec: ParsableCommand {
                 let reference = torchRounds.isEmpty ? nil : Measurement(pooling: torchRounds)
                 printRow(swift, pytorch: reference)
                 if let calls = swift.sgemmCalls, threadCount == threads.first { callCounts.append((name, calls)) }
-                if let profiled = swift.profiledMs {
-                    profileCosts.append(String(format: "%@ %d thr: %.1f against %.1f", name, threadCount, profiled, swift.medianMs))
+                if let profiled = swift.profiledMs, let restInside = swift.restInProfiledStepMs, let sgemm = swift.sgemmMs {
+                    profileCosts.append(String(format: "%@ %d thr: %.1f against %.1f, rest %.1f (%.0f%%)", name, threadCount, profiled,
+                                               swift.medianMs, restInside, 100 * restInside / sgemm))
                 }
                 if torchRounds.count == swiftRounds.count {
                     let ratios = zip(swiftRounds, torchRounds).map { String(format: "%.2f", $0.medianMs / $1.medianMs) }
@@ -123,7 +126,9 @@ struct BenchData2Vec: ParsableCommand {
         if !roundRatios.isEmpty { print("ratio time by round (each round's Swift median / PyTorch median): " + roundRatios.joined(separator: "; ")) }
         if !speedups.isEmpty { print("speed-up over one thread (median / median): " + speedups.joined(separator: "; ")) }
         if !profileCosts.isEmpty {
-            print("profiled step ms (where sgemm and rest are measured) against timed step ms (medians): " + profileCosts.joined(separator: "; "))
+            print("profiled step ms (where sgemm is measured) against timed step ms (medians), and the rest measured inside the "
+                  + "profiled step (its time minus its sgemm time, so the profile's own cost counted as rest): "
+                  + profileCosts.joined(separator: "; "))
         }
         if !callCounts.isEmpty {
             // The same calls whatever the thread count: products are split inside BLAS.sgemm, below the profile.
@@ -193,23 +198,36 @@ struct BenchData2Vec: ParsableCommand {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
         }
         // The profile reads the clock twice and takes a lock around each product (thousands per step), so it is
-        // measured apart from the timed steps: per step, the time inside sgemm and the rest (the profiled step
-        // minus its sgemm time, so the profile's own cost counts as rest), each reported as its median.
+        // measured apart from the timed steps, in pairs of steps: one profiled, giving the time inside sgemm,
+        // and one not, beside it (the order alternating), giving the step's time without the profile's own
+        // cost. The rest of a pair is the unprofiled step minus the profiled step's sgemm time; each is
+        // reported as its median. (The profiled step minus its own sgemm time, which counts what the profile
+        // costs as rest, is kept too, for the log.)
         let profiledSteps = max(1, min(steps, 20))
-        var sgemmTimes: [Double] = [], restTimes: [Double] = [], profiledTimes: [Double] = [], calls = 0
-        for _ in 0..<profiledSteps {
-            BLAS.profile = BLAS.Profile(isEnabled: true)
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = step()
-            let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
-            sgemmTimes.append(BLAS.profile.seconds * 1e3)
-            restTimes.append(total - BLAS.profile.seconds * 1e3)
-            calls = BLAS.profile.calls
-            profiledTimes.append(total)
+        var sgemmTimes: [Double] = [], restTimes: [Double] = [], restsInProfiledSteps: [Double] = [], profiledTimes: [Double] = []
+        var calls = 0
+        for pair in 0..<profiledSteps {
+            var (sgemm, profiled, unprofiled) = (0.0, 0.0, 0.0)
+            for isProfiled in pair % 2 == 0 ? [true, false] : [false, true] {
+                BLAS.profile = BLAS.Profile(isEnabled: isProfiled)
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = step()
+                let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
+                if isProfiled {
+                    (sgemm, profiled, calls) = (BLAS.profile.seconds * 1e3, total, BLAS.profile.calls)
+                } else {
+                    unprofiled = total
+                }
+            }
+            sgemmTimes.append(sgemm)
+            restTimes.append(unprofiled - sgemm)
+            restsInProfiledSteps.append(profiled - sgemm)
+            profiledTimes.append(profiled)
         }
         BLAS.profile = BLAS.Profile()
         sgemmTimes.sort()
         restTimes.sort()
+        restsInProfiledSteps.sort()
         profiledTimes.sort()
         times.sort()
         var usage = rusage()
@@ -217,7 +235,8 @@ struct BenchData2Vec: ParsableCommand {
         return Measurement(config: config.name, threads: threads, medianMs: times[times.count / 2], minMs: times.first!,
                            maxMs: times.last!, gflopsPerStep: config.flopsPerStep / 1e9, peakRSSMiB: Double(usage.ru_maxrss) / 1024,
                            firstLoss: Double(firstLoss), lastLoss: Double(lastLoss),
-                           sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2], sgemmCalls: calls,
+                           sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2],
+                           restInProfiledStepMs: restsInProfiledSteps[restsInProfiledSteps.count / 2], sgemmCalls: calls,
                            profiledMs: profiledTimes[profiledTimes.count / 2], timesMs: times)
     }
 
