@@ -13,7 +13,7 @@ import Foundation
 
 enum MemoryCheck {
     /// One line: the rate of SIMD stores to memory not in the cache and to memory in the cache (1 MiB per
-    /// thread, within each core's L2, written sixteen times a pass), with one thread and with `threads`,
+    /// thread, within each core's L2, written 64 times a pass), with one thread and with `threads`,
     /// each the median of 15 passes.
     static func report(threads: Int) -> String {
         let coldBytes = 32 << 20, hotBytesPerThread = 1 << 20
@@ -25,9 +25,9 @@ enum MemoryCheck {
         memory.initialize(repeating: 1, count: slices * sliceFloats)  // every page mapped before timing
         var slice = 0
         func rate(threads: Int, cold: Bool) -> Double {
-            // In the cache, each thread writes its 1 MiB sixteen times a pass, so that starting the threads
-            // (a few microseconds) does not count.
-            let floats = cold ? sliceFloats : threads * hotBytesPerThread / 4, repeats = cold ? 1 : 16
+            // In the cache, each thread writes its 1 MiB 64 times a pass (half a millisecond), so that starting
+            // the threads (a few microseconds, more when a worker has gone to sleep) does not count.
+            let floats = cold ? sliceFloats : threads * hotBytesPerThread / 4, repeats = cold ? 1 : 64
             var rates: [Double] = []
             BLAS.withThreadCount(threads) {
                 for pass in 0..<16 {
@@ -43,8 +43,8 @@ enum MemoryCheck {
             }
             return rates.sorted()[rates.count / 2]
         }
-        let (cold1, coldN) = (rate(threads: 1, cold: true), rate(threads: threads, cold: true))
-        let (hot1, hotN) = (rate(threads: 1, cold: false), rate(threads: threads, cold: false))
+        let (cold1, hot1) = (rate(threads: 1, cold: true), rate(threads: 1, cold: false))
+        let (coldN, hotN) = (rate(threads: threads, cold: true), rate(threads: threads, cold: false))
         return String(format: "memory check: storing to memory not in the cache at %.0f GB/s with 1 thread, %.0f with %d (%.2fx); "
                       + "to memory in the cache (1 MiB per thread) at %.0f and %.0f (%.2fx); medians of 15 passes",
                       cold1, coldN, threads, coldN / cold1, hot1, hotN, hotN / hot1)
