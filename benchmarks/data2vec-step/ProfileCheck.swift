@@ -1,10 +1,11 @@
 // What the benchmark's profile costs: the time it adds to each matrix product it times.
 //
-// "rest ms" is the profiled step minus its time inside sgemm, so whatever the profile costs itself counts as
-// rest: two clock readings and a lock around every call to `BLAS.sgemm`, thousands per step. This check
-// times a 4 x 4 x 4 product, whose call is nearly all overhead, 200,000 times with the profile off and as
-// many with it on; the difference per call, multiplied by a step's calls (the log prints both), is what the
-// profile adds to a one-thread step's rest.
+// The profile reads the clock twice and takes a lock around every call to `BLAS.sgemm`, thousands per step.
+// The table's "rest ms" leaves that cost out (an unprofiled step beside each profiled one); the rest measured
+// inside the profiled step, which the footer also prints, counts it. This check times a 4 x 4 x 4 product,
+// whose call is nearly all overhead, 200,000 times with the profile off and as many with it on; the
+// difference per call, multiplied by a step's calls (the log prints both), is what the profile adds to a
+// one-thread step.
 import Autograd
 import Dispatch
 import Foundation
