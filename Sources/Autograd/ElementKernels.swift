@@ -60,7 +60,7 @@ func broadcastMap<Op: BinaryArithmetic>(_ a: Tensor, _ b: Tensor, shape: [Int], 
     let strides = [Tensor.contiguousStrides(shape),
                    Broadcasting.strides(of: a.shape, broadcastTo: shape),
                    Broadcasting.strides(of: b.shape, broadcastTo: shape)]
-    forEachRow(of: shape, strides: strides) { offsets, steps, n in
+    forEachRowSideBySide(of: shape, strides: strides, written: 0) { offsets, steps, n in
         let o = o + offsets[0], pa = pa + offsets[1], pb = pb + offsets[2]
         switch (steps[1], steps[2]) {
         case (1, 1): for i in 0..<n { o[i] = Op.value(pa[i], pb[i]) }
@@ -100,7 +100,7 @@ func accumulateBroadcast<Term: GradientTerm>(
                    Tensor.contiguousStrides(shape),
                    Broadcasting.strides(of: xShape, broadcastTo: shape),
                    Broadcasting.strides(of: yShape, broadcastTo: shape)]
-    forEachRow(of: shape, strides: strides) { offsets, steps, n in
+    forEachRowSideBySide(of: shape, strides: strides, written: 0) { offsets, steps, n in
         let d = dest + offsets[0], g = g + offsets[1], x = x + offsets[2], y = y + offsets[3]
         if steps[0] == 1 && steps[2] == 1 && steps[3] == 1 {
             for i in 0..<n { d[i] += Term.term(g[i], x[i], y[i]) }

@@ -85,7 +85,7 @@ extension Tensor {
         let strides = [Tensor.contiguousStrides(shape)] + [condition, a, b].map {
             Broadcasting.strides(of: $0.shape, broadcastTo: shape)
         }
-        forEachRow(of: shape, strides: strides) { offsets, steps, n in
+        forEachRowSideBySide(of: shape, strides: strides, written: 0) { offsets, steps, n in
             if steps[1] == 0 {  // one condition for the whole row (a mask per position): copy a row of a or of b
                 let (source, step) = pc[offsets[1]] != 0 ? (pa + offsets[2], steps[2]) : (pb + offsets[3], steps[3])
                 let row = o + offsets[0]

@@ -32,12 +32,12 @@ extension Tensor {
         let readStrides = axes.map { inStrides[$0] }  // where result axis i steps in the input
         let out = TensorStorage(uninitializedCount: count)
         let x = storage.pointer, o = out.pointer
-        forEachRow(of: outShape, strides: [Tensor.contiguousStrides(outShape), readStrides]) { offsets, steps, n in
+        forEachRowSideBySide(of: outShape, strides: [Tensor.contiguousStrides(outShape), readStrides], written: 0) { offsets, steps, n in
             for i in 0..<n { o[offsets[0] + i] = x[offsets[1] + i * steps[1]] }
         }
         return .result("permute", shape: outShape, storage: out, inputs: [self]) { result in
             let (dx, isFresh) = result.parents[0].gradientBufferForOverwrite(), g = result.grad!.storage.pointer
-            forEachRow(of: outShape, strides: [Tensor.contiguousStrides(outShape), readStrides]) { offsets, steps, n in
+            forEachRowSideBySide(of: outShape, strides: [Tensor.contiguousStrides(outShape), readStrides], written: 1) { offsets, steps, n in
                 if isFresh {
                     for i in 0..<n { dx[offsets[1] + i * steps[1]] = g[offsets[0] + i] }
                 } else {

@@ -99,6 +99,30 @@ func forEachRow(
     }
 }
 
+/// `forEachRow`, with the first axis cut into contiguous parts that run side by side on Parallel's threads
+/// when there are enough elements (twice `elementsPerChunk`). Within a part every operand is walked in the
+/// same order as by `forEachRow`, so the floats are the same, provided no element of operand `written` is
+/// reached from two parts: the caller names the operand it writes, and when that operand repeats along the
+/// first axis (stride 0 there: a sum over it, such as a bias's gradient) the walk stays on one thread.
+@inline(__always)
+func forEachRowSideBySide(
+    of shape: [Int], strides: [[Int]], written: Int,
+    _ body: (_ offsets: UnsafeMutableBufferPointer<Int>, _ steps: UnsafeBufferPointer<Int>, _ rowLength: Int) -> Void
+) {
+    let count = shape.reduce(1, *), first = shape.first ?? 1
+    let parts = Parallel.chunkCount(of: first, minimumPerChunk: Swift.max(1, elementsPerChunk / Swift.max(1, count / Swift.max(1, first))))
+    guard parts > 1, strides[written][0] != 0 else { return forEachRow(of: shape, strides: strides, body) }
+    let inner = Array(shape.dropFirst())
+    Parallel.forEachChunk(of: first, chunks: parts) { part in
+        let base = strides.map { $0[0] * part.lowerBound }
+        forEachRow(of: [part.count] + inner, strides: strides) { offsets, steps, n in
+            for k in base.indices { offsets[k] += base[k] }
+            body(offsets, steps, n)
+            for k in base.indices { offsets[k] -= base[k] }
+        }
+    }
+}
+
 /// Stops the program with `message` when `condition` is false: a programming error, such as a wrong shape
 /// or an argument out of range. Unlike `precondition`, whose message release builds drop (they print only
 /// "precondition failure"), the message is always printed.

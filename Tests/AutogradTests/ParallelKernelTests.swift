@@ -87,6 +87,35 @@ struct ParallelKernelTests {
         }
     }
 
+    /// Broadcasting, `where`, `permuted` and `indexSelect` split their rows across threads when a tensor has
+    /// at least 2 x 65,536 elements (here 200,704). A thread walks its rows exactly as one thread would, and
+    /// no two threads write one element, so forward and backward give the bits of one thread. (The sums over
+    /// a broadcast axis, the positions' and the mask vector's gradients, stay on one thread, as does the
+    /// backward of the lookup, where repeated ids add into one row.)
+    @Test func splitRowOpsGiveTheBitsOfOneThread() {
+        var rng = RandomGenerator(seed: 43)
+        let x = Tensor.normal([64, 49, 64], using: &rng, requiresGradient: true)
+        let positions = Tensor.normal([49, 64], using: &rng, requiresGradient: true)
+        let maskVector = Tensor.normal([64], using: &rng, requiresGradient: true)
+        let mask = Tensor(shape: [64, 49, 1], (0..<64 * 49).map { _ in rng.uniform() < 0.4 ? 1 : 0 })
+        let table = Tensor.normal([300, 64], using: &rng, requiresGradient: true)
+        let ids = (0..<64 * 49).map { _ in rng.int(below: 300) }  // repeats: 3,136 ids into 300 rows
+        let upstream = Tensor.normal([64, 64, 49], using: &rng)
+        let parameters = [x, positions, maskVector, table]
+        func run(threads: Int) -> [[Float]] { BLAS.withThreadCount(threads) {
+            for p in parameters { p.zeroGradient() }
+            let looked = table.indexSelect(ids).reshaped([64, 49, 64])
+            let y = (Tensor.where(mask, maskVector, x + looked) + positions).permuted([0, 2, 1])
+            (y * upstream).sum().backward()
+            return [y.scalars] + parameters.map { $0.grad!.scalars }
+        } }
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(one == two)
+        // The lookup itself, against its definition.
+        let looked = table.indexSelect(ids).scalars, rows = table.scalars
+        #expect(ids.indices.allSatisfy { i in (0..<64).allSatisfy { looked[i * 64 + $0] == rows[ids[i] * 64 + $0] } })
+    }
+
     @Test func simdReductionsEqualSequentialSums() {
         var rng = RandomGenerator(seed: 33)
         for n in [0, 1, 7, 8, 9, 49, 64, 1000] {
