@@ -17,10 +17,11 @@ extension Tensor {
         outShape[axis] = indices.count
         let out = TensorStorage(uninitializedCount: outShape.reduce(1, *))
         // Slice s of the output is slice picked[s % k] of block s / k of the input, copied with vector loads
-        // and stores (not a memmove call per row of 64 floats), split across threads when there are enough.
+        // and stores (not a memmove call per row of 64 floats). Rows scattered over the input are slower to
+        // gather than a contiguous pass, so the lookup splits across threads from a quarter of the usual size.
         let (source, k) = (storage.pointer, indices.count)
         indices.withUnsafeBufferPointer { picked in
-            Parallel.forEachChunk(of: outer * k, minimumPerChunk: Swift.max(1, elementsPerChunk / Swift.max(inner, 1))) { slices in
+            Parallel.forEachChunk(of: outer * k, minimumPerChunk: Swift.max(1, elementsPerChunk / 4 / Swift.max(inner, 1))) { slices in
                 for s in slices { mapLanes(source + (s / k * n + picked[s % k]) * inner, out.pointer + s * inner, inner) { $0 } }
             }
         }
