@@ -18,12 +18,15 @@ struct Measurement: Codable {
     var timesMs: [Double]?  // every timed step, so that rounds can be pooled
 }
 
+/// The middle value (the upper of the two middle ones for an even count), as every median of the log is read;
+/// nil for no values.
+func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.sorted()[values.count / 2] }
+
 extension Measurement {
     /// One measurement from several rounds of the same (config, threads): the step times pooled (median,
     /// min, max over all of them), the peak memory the largest, sgemm and rest the median of the rounds'.
     init(pooling rounds: [Measurement]) {
         let times = rounds.flatMap { $0.timesMs ?? [$0.medianMs] }.sorted()
-        func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.sorted()[values.count / 2] }
         self.init(config: rounds[0].config, threads: rounds[0].threads, medianMs: times[times.count / 2], minMs: times[0],
                   maxMs: times[times.count - 1], gflopsPerStep: rounds[0].gflopsPerStep,
                   peakRSSMiB: rounds.map(\.peakRSSMiB).max()!, firstLoss: rounds[0].firstLoss, lastLoss: rounds[rounds.count - 1].lastLoss,
@@ -225,19 +228,15 @@ struct BenchData2Vec: ParsableCommand {
             profiledTimes.append(profiled)
         }
         BLAS.profile = BLAS.Profile()
-        sgemmTimes.sort()
-        restTimes.sort()
-        restsInProfiledSteps.sort()
-        profiledTimes.sort()
         times.sort()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Measurement(config: config.name, threads: threads, medianMs: times[times.count / 2], minMs: times.first!,
                            maxMs: times.last!, gflopsPerStep: config.flopsPerStep / 1e9, peakRSSMiB: Double(usage.ru_maxrss) / 1024,
                            firstLoss: Double(firstLoss), lastLoss: Double(lastLoss),
-                           sgemmMs: sgemmTimes[sgemmTimes.count / 2], restMs: restTimes[restTimes.count / 2],
-                           restInProfiledStepMs: restsInProfiledSteps[restsInProfiledSteps.count / 2], sgemmCalls: calls,
-                           profiledMs: profiledTimes[profiledTimes.count / 2], timesMs: times)
+                           sgemmMs: median(sgemmTimes), restMs: median(restTimes),
+                           restInProfiledStepMs: median(restsInProfiledSteps), sgemmCalls: calls,
+                           profiledMs: median(profiledTimes), timesMs: times)
     }
 
     func pytorchAvailable() -> Bool {

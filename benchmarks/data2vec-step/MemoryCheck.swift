@@ -41,7 +41,7 @@ enum MemoryCheck {
                     if pass > 0 { rates.append(Double(floats * 4 * repeats) / seconds / 1e9) }  // the first pass warms up
                 }
             }
-            return rates.sorted()[rates.count / 2]
+            return median(rates)!
         }
         let (cold1, hot1) = (rate(threads: 1, cold: true), rate(threads: 1, cold: false))
         let (coldN, hotN) = (rate(threads: threads, cold: true), rate(threads: threads, cold: false))
