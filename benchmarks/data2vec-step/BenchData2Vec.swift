@@ -141,8 +141,13 @@ struct BenchData2Vec: ParsableCommand {
                   + "so about " + callCounts.map { String(format: "%.2f ms", Double($0.calls) * cost * 1e-6) }.joined(separator: ", ")
                   + " of a one-thread step's rest is the profile's own")
         }
-        // Last: its 256 MiB would otherwise count in every later child's peak memory (Linux keeps ru_maxrss
-        // across fork and exec).
+        // Last, after every child: their trainers and 256 MiB would otherwise count in every later child's peak
+        // memory (Linux keeps ru_maxrss across fork and exec).
+        if ProcessInfo.processInfo.activeProcessorCount >= 2 {
+            for name in configs {
+                print(TwoJobsCheck.report(BenchConfig.all.first { $0.name == name }!, pairs: min(steps, 10), warmup: warmup))
+            }
+        }
         print(MemoryCheck.report(threads: max(2, threads.max() ?? 2)))
     }
 
