@@ -18,6 +18,29 @@ struct Measurement: Codable {
     var timesMs: [Double]?  // every timed step, so that rounds can be pooled
 }
 
+/// One pair of runs of the same work: one with the sgemm profile on, giving the time inside sgemm, and one
+/// with it off, giving the time without the profile's own cost; pair number `index` decides which goes first,
+/// so that over many pairs neither always runs in the other's wake. The profile is off afterwards.
+struct ProfiledPair {
+    var sgemmMs = 0.0, profiledMs = 0.0, unprofiledMs = 0.0
+    var calls = 0
+
+    init(_ index: Int, _ run: () -> Void) {
+        for isProfiled in index % 2 == 0 ? [true, false] : [false, true] {
+            BLAS.profile = BLAS.Profile(isEnabled: isProfiled)
+            let start = DispatchTime.now().uptimeNanoseconds
+            run()
+            let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
+            if isProfiled {
+                (sgemmMs, profiledMs, calls) = (BLAS.profile.seconds * 1e3, milliseconds, BLAS.profile.calls)
+            } else {
+                unprofiledMs = milliseconds
+            }
+        }
+        BLAS.profile = BLAS.Profile()
+    }
+}
+
 /// The middle value (the upper of the two middle ones for an even count), as every median of the log is read;
 /// nil for no values.
 func median(_ values: [Double]) -> Double? { values.isEmpty ? nil : values.sorted()[values.count / 2] }
@@ -215,24 +238,13 @@ struct BenchData2Vec: ParsableCommand {
         var sgemmTimes: [Double] = [], restTimes: [Double] = [], restsInProfiledSteps: [Double] = [], profiledTimes: [Double] = []
         var calls = 0
         for pair in 0..<profiledSteps {
-            var (sgemm, profiled, unprofiled) = (0.0, 0.0, 0.0)
-            for isProfiled in pair % 2 == 0 ? [true, false] : [false, true] {
-                BLAS.profile = BLAS.Profile(isEnabled: isProfiled)
-                let start = DispatchTime.now().uptimeNanoseconds
-                _ = step()
-                let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
-                if isProfiled {
-                    (sgemm, profiled, calls) = (BLAS.profile.seconds * 1e3, total, BLAS.profile.calls)
-                } else {
-                    unprofiled = total
-                }
-            }
-            sgemmTimes.append(sgemm)
-            restTimes.append(unprofiled - sgemm)
-            restsInProfiledSteps.append(profiled - sgemm)
-            profiledTimes.append(profiled)
+            let timing = ProfiledPair(pair) { _ = step() }
+            calls = timing.calls
+            sgemmTimes.append(timing.sgemmMs)
+            restTimes.append(timing.unprofiledMs - timing.sgemmMs)
+            restsInProfiledSteps.append(timing.profiledMs - timing.sgemmMs)
+            profiledTimes.append(timing.profiledMs)
         }
-        BLAS.profile = BLAS.Profile()
         times.sort()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -9,7 +9,6 @@
 // other job's chunks, and compares them with one job alone and with the engine's own two-thread step, all in
 // turns in one process, so that all three see the same minutes of a drifting machine.
 import Autograd
-import Dispatch
 import Foundation
 
 enum TwoJobsCheck {
@@ -21,30 +20,23 @@ enum TwoJobsCheck {
         let alone = makeStep(config, seed: 1)
         let jobs = [makeStep(config, seed: 2), makeStep(config, seed: 3)]
         let split = makeStep(config, seed: 4)
-        // Each variant returns its wall time and the sgemm time of one of its steps (ms): the two jobs' sgemm
-        // time summed over both threads, halved.
-        let variants: [(name: String, run: () -> Void, sgemmShare: Double)] = [
-            ("alone", { BLAS.withThreadCount(1) { _ = alone() } }, 1),
-            ("two jobs", { _ = BLAS.withThreadCount(2) { Parallel.independentJobs(2) { jobs[$0]() } } }, 0.5),
-            ("split", { BLAS.withThreadCount(2) { _ = split() } }, 1),
+        // Each variant runs one step's worth of work; `sgemmShare` turns the profile's total into one step's sgemm
+        // time (the two jobs' products are summed over both threads, so halved).
+        let variants: [(run: () -> Void, sgemmShare: Double)] = [
+            ({ BLAS.withThreadCount(1) { _ = alone() } }, 1),  // one job alone
+            ({ _ = BLAS.withThreadCount(2) { Parallel.independentJobs(2) { jobs[$0]() } } }, 0.5),  // two jobs at once
+            ({ BLAS.withThreadCount(2) { _ = split() } }, 1),  // the engine's two-thread step
         ]
         for variant in variants { for _ in 0..<warmup { variant.run() } }
         var times = [[Double]](repeating: [], count: variants.count), rests = times
         for pair in 0..<pairs {
             for (index, variant) in variants.enumerated() {
-                var (sgemm, unprofiled) = (0.0, 0.0)
-                for isProfiled in pair % 2 == 0 ? [true, false] : [false, true] {
-                    BLAS.profile = BLAS.Profile(isEnabled: isProfiled)
-                    let start = DispatchTime.now().uptimeNanoseconds
-                    variant.run()
-                    let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6
-                    if isProfiled { sgemm = BLAS.profile.seconds * 1e3 * variant.sgemmShare } else { unprofiled = milliseconds }
-                }
-                times[index].append(unprofiled)
-                rests[index].append((unprofiled - sgemm) / sgemm)
+                let timing = ProfiledPair(pair, variant.run)
+                let sgemm = timing.sgemmMs * variant.sgemmShare
+                times[index].append(timing.unprofiledMs)
+                rests[index].append((timing.unprofiledMs - sgemm) / sgemm)
             }
         }
-        BLAS.profile = BLAS.Profile()
         let (alone1, jobs2, split2) = (median(times[0])!, median(times[1])!, median(times[2])!)
         return String(format: "two jobs check, %@ (medians of %d pairs): one step alone on one thread %.1f ms, rest %.0f%% of sgemm; "
                       + "two at once, one thread each, %.1f ms (%.2fx the step alone), rest %.0f%%; "
