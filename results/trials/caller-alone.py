@@ -20,13 +20,15 @@ for line in open(path, errors='replace'):
         if cur and len(f) == 2: cur[2].append(f[1])
 if cur: samples.append(cur)
 count = collections.Counter(s[0] for s in samples)
-(caller, _), (worker, _) = sorted(count.items(), key=lambda x: x[0])[0], max([c for c in count.items() if c[0] != min(count)], key=lambda x: x[1])
+caller = min(count)  # the main thread starts first
+worker = max((tid for tid in count if tid != caller), key=count.get)  # the pool's worker: the other busy thread
 print('caller', caller, 'worker', worker, count)
 spin = re.compile(r'ensureWorkers|clock_gettime|dispatch_time|workerLoop')
+window = 0.0005  # seconds: the worker's latest sample counts for the caller's sample if it is this recent
 lastw = (None, -1)
 serial = collections.Counter(); tails = collections.Counter(); opser = collections.Counter()
 ncaller = nalone = nser = nown = 0
-def demangle_op(frames):
+def op_frame(frames):  # the innermost frame of the project's own code, above the pool and BLAS
     for f in frames:
         if re.search(r'(Autograd|Data2Vec|NN|Optim|WideKernels)', f) and not re.search(r'WorkerPool|Parallel|forEachChunk|sgemm|BLAS', f):
             return f[:120]
@@ -36,14 +38,14 @@ for tid, t, fr in samples:
         lastw = (fr[0] if fr else '', t); continue
     if tid != caller: continue
     ncaller += 1
-    alone = lastw[0] and spin.search(lastw[0]) and t - lastw[1] < 0.0005
+    alone = lastw[0] and spin.search(lastw[0]) and t - lastw[1] < window
     if not alone: continue
     nalone += 1
     inregion = any(re.search(r'WorkerPool|forEachChunk', f) for f in fr)
     leaf = fr[0][:100] if fr else '?'
     if inregion: tails[leaf] += 1
     else:
-        nser += 1; serial[leaf] += 1; opser[demangle_op(fr)] += 1
+        nser += 1; serial[leaf] += 1; opser[op_frame(fr)] += 1
         if not re.search(r'sgemm|memset', leaf): nown += 1
 print(f'caller samples {ncaller}, alone {nalone} ({100*nalone/ncaller:.1f}%), of which outside any region {nser} ({100*nser/ncaller:.1f}%)')
 print(f'outside any region and not in OpenBLAS (or its memset): {nown} ({100*nown/ncaller:.1f}%)')
