@@ -124,3 +124,25 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
         replacement ? (0..<count).map { _ in int(below: population) } : choose(count, from: population)
     }
 }
+
+extension UInt64 {
+    /// A seed for one named part of a run, derived from the run's seed: `seed.derived("probe", 3)` is the seed
+    /// of the fourth probe. Different purposes and indices give unrelated streams, and every part of a run can
+    /// be reproduced alone, without running the parts before it. (FNV-1a of the purpose, mixed with the seed
+    /// and the index by SplitMix64's finalizer.)
+    ///
+    /// ```swift
+    /// var rng = RandomGenerator(seed: options.seed.derived("fine-tune", run))
+    /// ```
+    public func derived(_ purpose: String, _ index: Int = 0) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in purpose.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        var z = self ^ hash ^ (UInt64(bitPattern: Int64(index)) &* 0x9E37_79B9_7F4A_7C15)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

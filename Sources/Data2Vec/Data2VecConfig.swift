@@ -48,6 +48,17 @@ public struct Data2VecConfig: Sendable, Equatable {
         TargetBuilder(topK: averageTopKLayers, point: targetPoint, layerwise: layerwiseTargetNorm, final: finalTargetNorm)
     }
 
+    /// Fits the teacher's schedule to a run of `steps` updates: tau anneals over the whole run, and ends where
+    /// the teacher averages over about `windowFraction` of it (an EMA with decay tau averages over roughly
+    /// 1 / (1 - tau) updates), never fewer than `minimumWindow` updates. fairseq's configs end with windows of
+    /// 10,000 updates (speech, 0.9999 of 400,000) to 5,000 (vision, 0.9998 of 500,000); a run a thousand times
+    /// shorter keeps the proportion, not the number. `emaDecay` (the start) is left as it is.
+    public mutating func scaleTeacherSchedule(toSteps steps: Int, windowFraction: Double = 0.125, minimumWindow: Int = 1000) {
+        let window = max(Double(minimumWindow), windowFraction * Double(steps))
+        emaEndDecay = Float(1 - 1 / window)
+        emaAnnealEndStep = steps
+    }
+
     /// tau as a function of the update number.
     public var emaSchedule: EMASchedule { EMASchedule(start: emaDecay, end: emaEndDecay, annealSteps: emaAnnealEndStep) }
 

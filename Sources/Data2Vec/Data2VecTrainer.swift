@@ -47,6 +47,9 @@ public protocol Data2VecFrontEnd: Module {
     associatedtype Batch
     /// Draws the mask for `batch` and embeds the batch twice: masked for the student, whole for the teacher.
     func inputs(for batch: Batch, using rng: inout RandomGenerator) -> Data2VecInputs
+    /// The whole, unmasked batch as the encoder's input [B, T, D] (for probes and fine-tuning), and each
+    /// sample's valid positions (nil when nothing is padded).
+    func unmaskedInput(_ batch: Batch) -> (input: Tensor, validLengths: [Int]?)
 }
 
 /// What one step measured.

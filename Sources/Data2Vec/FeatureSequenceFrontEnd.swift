@@ -50,6 +50,11 @@ public final class FeatureSequenceFrontEnd: Data2VecFrontEnd {
         return Data2VecInputs(student: student, teacher: teacher, mask: mask)
     }
 
+    /// The whole batch with positions, [B, T, D]; nothing is padded.
+    public func unmaskedInput(_ batch: Tensor) -> (input: Tensor, validLengths: [Int]?) {
+        (addPositions(projection(inputNorm(batch))), nil)
+    }
+
     func addPositions(_ x: Tensor) -> Tensor {
         let length = x.shape[1]
         return x + positions(Array(0..<length), shape: [length])

@@ -1,1 +1,1 @@
-../Autograd/LaneKernels.swift
+../Autograd/Speed/LaneKernels.swift

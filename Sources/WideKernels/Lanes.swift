@@ -1,8 +1,8 @@
 // The sixteen-lane copy of Autograd's lane kernels. LaneKernels.swift here is a symbolic link to
-// Sources/Autograd/LaneKernels.swift: the same source, compiled in this module with Lanes = SIMD16<Float>
+// Sources/Autograd/Speed/LaneKernels.swift: the same source, compiled in this module with Lanes = SIMD16<Float>
 // and `-target-cpu skylake-avx512` (Package.swift), so that every vector instruction works on one
 // AVX-512 register of sixteen floats. Nothing here may run on a CPU without AVX-512: Autograd calls
-// `Wide` only when `LaneWidth.current` is `.sixteen` (Sources/Autograd/LaneWidth.swift), and no other
+// `Wide` only when `LaneWidth.current` is `.sixteen` (Sources/Autograd/Speed/LaneWidth.swift), and no other
 // module imports this one.
 
 /// Sixteen floats: one AVX-512 register.

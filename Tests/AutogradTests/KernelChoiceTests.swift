@@ -1,4 +1,4 @@
-// The choice of OpenBLAS kernels at launch (Autograd/KernelChoice.swift): the pure decision and the
+// The choice of OpenBLAS kernels at launch (Autograd/Speed/KernelChoice.swift): the pure decision and the
 // sgemm self-test that guards it.
 import Testing
 @testable import Autograd

@@ -74,8 +74,8 @@ struct SpeechFrontEndTests {
         for t in 0..<10 { for c in 0..<11 { #expect(abs(alone[0, t, c] - logits[1, t, c]) < 1e-4) } }
     }
 
-    @Test func meanOverValidFramesIgnoresPadding() {
+    @Test func meanOverValidPositionsIgnoresPadding() {
         let x = Tensor(shape: [2, 3, 1], [1, 2, 3, 4, 100, 100])
-        #expect(meanOverValidFrames(x, lengths: [3, 1]).scalars == [2, 4])
+        #expect(meanOverValidPositions(x, validLengths: [3, 1]).scalars == [2, 4])
     }
 }

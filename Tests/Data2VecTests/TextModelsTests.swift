@@ -104,7 +104,7 @@ struct TextModelsTests {
         let model = backbone()
         model.eval()
         let batch = TextBatch([[0, 7, 8, 9, 10, 2], [0, 11, 2]])
-        let x = model.encode(batch), mean = model.sentenceFeatures(batch, first: false), first = model.sentenceFeatures(batch, first: true)
+        let x = model.encode(batch).output.output, mean = model.sentenceFeatures(batch, first: false), first = model.sentenceFeatures(batch, first: true)
         let d = 16
         for k in 0..<d {
             let byHand = (0..<3).map { x.scalars[(6 + $0) * d + k] }.reduce(0, +) / 3

@@ -80,6 +80,8 @@ final class PatchFrontEnd: Data2VecFrontEnd {
         return Data2VecInputs(student: Tensor.where(mask.tensor, maskEmbedding, features) + positions,
                               teacher: Tensor.withoutGradients { features.detached() + positions }, mask: mask)
     }
+
+    func unmaskedInput(_ images: Tensor) -> (input: Tensor, validLengths: [Int]?) { (embedding(patchify(images, patchSize: 4)) + positions, nil) }
 }
 
 /// Text: token ids [B][T] -> embeddings; masked ids replaced by the mask id; learned positions.
@@ -104,6 +106,10 @@ final class TokenFrontEnd: Data2VecFrontEnd {
         let masked = zip(ids, mask.isMasked).flatMap { row, isMasked in zip(row, isMasked).map { $1 ? BenchConfig.maskTokenID : $0 } }
         return Data2VecInputs(student: embedding(masked, shape: shape) + positions,
                               teacher: Tensor.withoutGradients { embedding(ids.flatMap { $0 }, shape: shape) + positions }, mask: mask)
+    }
+
+    func unmaskedInput(_ ids: [[Int]]) -> (input: Tensor, validLengths: [Int]?) {
+        (embedding(ids.flatMap { $0 }, shape: [ids.count, ids[0].count]) + positions, nil)
     }
 }
 

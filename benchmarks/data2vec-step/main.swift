@@ -4,5 +4,5 @@
 // The step and the configurations are in StepSetup.swift; timing and the table in BenchData2Vec.swift.
 import Autograd
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
+KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/Speed/KernelChoice.swift)
 BenchData2Vec.main()

@@ -4,5 +4,5 @@
 // The rest (element kernels, graph bookkeeping, allocation, the SGD update) is the engine's overhead.
 import Autograd
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
+KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/Speed/KernelChoice.swift)
 BenchMLP.main()

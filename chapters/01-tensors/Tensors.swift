@@ -131,7 +131,7 @@ func whyBLAS(_ chapter: Chapter) throws {
         report GFLOP/s (billions of operations per second): the textbook loop, the same loop reordered for \
         the cache, and OpenBLAS's sgemm, which adds register tiling, cache blocking, packing and hand-written \
         SIMD kernels. With two threads the engine splits a large product into one block of rows per thread, \
-        each a single-threaded sgemm (Sources/Autograd/BLAS.swift says why the engine, not OpenBLAS, owns the cores).
+        each a single-threaded sgemm (Sources/Autograd/Speed/BLAS.swift says why the engine, not OpenBLAS, owns the cores).
         """)
     let sizes = chapter.isQuick ? [32, 64, 128] : [32, 64, 128, 256, 384, 512, 768]
     let minimumSeconds = chapter.isQuick ? 0.02 : 0.15

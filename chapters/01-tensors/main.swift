@@ -1,7 +1,6 @@
 // Chapter 01: tensors. Run: swift run -c release ch01-tensors [--quick]
-// main.swift only parses the command line; the chapter is in Tensors.swift (see README, "Speed":
-// closures written at the top level of main.swift run main-actor checks on every call).
-import Autograd
+// main.swift only parses the command line; the chapter is in Tensors.swift (closures written at the
+// top level of main.swift run main-actor checks on every call, which makes them slow).
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter01.main()
+launch(Chapter01.self)

@@ -114,7 +114,7 @@ func gradientCheckByHand(_ chapter: Chapter) {
         (L(w + eps) - L(w - eps)) / (2 eps) approximates dL/dw with an error of order eps^2. In Float32, \
         eps = 1e-2 balances that error against rounding (about 1e-7 / eps).
         """)
-    var rng = RandomGenerator(seed: chapter.options.seed &+ 1)
+    var rng = RandomGenerator(seed: chapter.options.seed.derived("gradient check"))
     let x = Tensor.normal([5, 3], using: &rng)
     let w = Tensor.normal([3, 4], std: 0.5, using: &rng, requiresGradient: true)
     func loss() -> Tensor { x.matmul(w).gelu().layerNorm().softmax().squared().sum() }

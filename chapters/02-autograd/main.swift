@@ -1,6 +1,5 @@
 // Chapter 02: automatic differentiation. Run: swift run -c release ch02-autograd [--quick]
 // The chapter is in Autograd.swift and TwoMoons.swift; main.swift only parses the command line.
-import Autograd
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter02.main()
+launch(Chapter02.self)

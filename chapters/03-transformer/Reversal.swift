@@ -78,7 +78,7 @@ func reversalTask(_ chapter: Chapter, _ config: ReversalConfig) throws {
     var accuracies: [LayerNormPlacement: Float] = [:]
     var models: [LayerNormPlacement: DigitReverser] = [:]
     for placement in [LayerNormPlacement.preLN, .postLN] {
-        var local = RandomGenerator(seed: chapter.options.seed &+ 100)
+        var local = RandomGenerator(seed: chapter.options.seed.derived("reversal model"))
         var encoder = config.encoder
         encoder.placement = placement
         let model = DigitReverser(length: length, encoder: encoder, usesPositions: config.usesPositions, using: &local)
@@ -130,7 +130,7 @@ func attentionMaps(_ chapter: Chapter, model: DigitReverser, length: Int, checke
         blocks (rows: queries, columns: keys), all on one scale from 0 (black) to 1 (white). A head that solves \
         the task puts its weight on the anti-diagonal: position t looks at position \(length - 1)-t.
         """)
-    var rng = RandomGenerator(seed: chapter.options.seed &+ 7)
+    var rng = RandomGenerator(seed: chapter.options.seed.derived("attention maps"))
     let sample = reversalBatch(200, length: length, using: &rng)
     let blocks = Tensor.withoutGradients { model(sample.digits, batch: 200, returnAttentionWeights: true).blocks }
     var images: [[Float]] = [], titles: [String] = []
@@ -172,7 +172,7 @@ func checkpointRoundTrip(_ chapter: Chapter, model: DigitReverser, test: (digits
     // The first tensor (in name order) as .npy, so the Python script can check values exactly.
     let first = model.namedParameters.min { $0.name < $1.name }!
     try NPY.write(first.tensor, to: folder.appendingPathComponent("ch03-first-tensor.npy"))
-    var rng = RandomGenerator(seed: 999)
+    var rng = RandomGenerator(seed: chapter.options.seed.derived("checkpoint reload"))
     var encoder = config.encoder
     encoder.placement = .preLN
     let fresh = DigitReverser(length: config.length, encoder: encoder, usesPositions: config.usesPositions, using: &rng)

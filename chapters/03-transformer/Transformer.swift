@@ -70,24 +70,83 @@ struct Chapter03: ParsableCommand {
 }
 
 func attentionByHand(_ chapter: Chapter) {
-    chapter.section("1. Self-attention")
+    chapter.section("1. Self-attention, written out")
     chapter.say("""
         Each position t asks a question (query q_t), offers a label (key k_t) and a message (value v_t), all \
         linear maps of its input. Position t receives the average of all messages weighted by \
         softmax_s(q_t . k_s / sqrt(dh)): the more a key matches the query, the more its value counts. With H \
         heads this happens H times in parallel on slices of size dh = D / H, and an output projection mixes them. \
-        A key padding mask sets the scores of padded keys to -infinity, so they get weight exactly 0.
+        A key padding mask sets the scores of padded keys to -infinity, so they get weight exactly 0. Below, \
+        one sequence of T = 4 positions (the last one padding), D = 8, H = 2, computed op by op:
+        """)
+    print("""
+          qkv = x W^T + b                      [B, T, 3D]: one product gives the three projections
+          q, k, v = split into H heads         [B H, T, dh] each
+          scores = q k^T / sqrt(dh) + mask     [B H, T, T]
+          weights = softmax over the keys      each row sums to 1
+          context = weights v, heads joined    [B, T, D], then the output projection
+
         """)
     var rng = RandomGenerator(seed: chapter.options.seed)
     let attention = MultiHeadSelfAttention(dimension: 8, headCount: 2, using: &rng)
-    let x = Tensor.normal([1, 4, 8], using: &rng)
-    let (_, weights) = attention(x, keyPaddingMask: Tensor(shape: [1, 4], [0, 0, 0, 1]), returnWeights: true)
-    let w = weights!
+    let input = Tensor.normal([1, 4, 8], using: &rng)
+    let padding = Tensor(shape: [1, 4], [0, 0, 0, 1])
+    let (b, t, d, h) = (1, 4, 8, 2)
+    let dh = d / h
+
+    // The written-out attention, with a graph, so that its gradients can be compared too.
+    let x = input.detached()
+    x.requiresGradient = true
+    let heads = attention.qkv(x).reshaped([b, t, 3, h, dh]).permuted([2, 0, 3, 1, 4])  // [3, B, H, T, dh]
+    let q = heads.sliced(0..<1, along: 0).reshaped([b * h, t, dh])
+    let k = heads.sliced(1..<2, along: 0).reshaped([b * h, t, dh])
+    let v = heads.sliced(2..<3, along: 0).reshaped([b * h, t, dh])
+    let mask = Tensor(shape: [b, 1, 1, t], padding.scalars.map { $0 != 0 ? -Float.infinity : 0 })
+    let scores = (Tensor.matmul(q, k, transposeB: true) * (1 / Float(dh).squareRoot())).reshaped([b, h, t, t]) + mask
+    let weights = scores.softmax(alongAxis: -1)  // [B, H, T, T]
+    let context = Tensor.matmul(weights.reshaped([b * h, t, t]), v).reshaped([b, h, t, dh]).permuted([0, 2, 1, 3]).reshaped([b, t, d])
+    let written = attention.output(context)
     print("  attention weights of head 0 (rows: queries, columns: keys; key 3 is padding):")
-    for q in 0..<4 { print("    " + (0..<4).map { String(format: "%.3f", w[0, 0, q, $0]) }.joined(separator: "  ")) }
-    let rowsSumToOne = (0..<2).allSatisfy { h in (0..<4).allSatisfy { q in abs((0..<4).map { w[0, h, q, $0] }.reduce(0, +) - 1) < 1e-5 } }
+    for query in 0..<t { print("    " + (0..<t).map { String(format: "%.3f", weights[0, 0, query, $0]) }.joined(separator: "  ")) }
+    let rowsSumToOne = (0..<h).allSatisfy { head in (0..<t).allSatisfy { query in abs((0..<t).map { weights[0, head, query, $0] }.reduce(0, +) - 1) < 1e-5 } }
     chapter.check(rowsSumToOne, "every row of attention weights sums to 1")
-    chapter.check((0..<2).allSatisfy { h in (0..<4).allSatisfy { w[0, h, $0, 3] == 0 } }, "no query attends to the padded key")
+    chapter.check((0..<h).allSatisfy { head in (0..<t).allSatisfy { weights[0, head, $0, 3] == 0 } }, "no query attends to the padded key")
+
+    // The same computation by the fused op the models use, and the gradients of both.
+    let r = Tensor.normal([b, t, d], using: &rng)  // defines a scalar loss L = sum(r * y)
+    (written * r).sum().backward()
+    let writtenGradients = (input: x.grad!.scalars, weight: attention.qkv.weight.grad!.scalars)
+    attention.zeroGradients()
+    let xFused = input.detached()
+    xFused.requiresGradient = true
+    let (fused, fusedWeights) = attention(xFused, keyPaddingMask: padding, returnWeights: true)
+    (fused * r).sum().backward()
+    func largest(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+    let differences = [largest(written.scalars, fused.scalars), largest(weights.scalars, fusedWeights!.scalars),
+                       largest(writtenGradients.input, xFused.grad!.scalars), largest(writtenGradients.weight, attention.qkv.weight.grad!.scalars)]
+    print(String(format: "  fused op against the written-out ops: largest difference %.1e (output), %.1e (weights), %.1e (dL/dx), %.1e (dL/dW_qkv)",
+                 differences[0], differences[1], differences[2], differences[3]))
+    chapter.check(differences.allSatisfy { $0 < 1e-5 }, "the fused attention op computes the written-out attention: values, weights and gradients agree to 1e-5")
+
+    // Why the fused op exists: the size of chapter 05's model, forward and backward, both ways.
+    let big = MultiHeadSelfAttention(dimension: 64, headCount: 4, using: &rng)
+    let batch = Tensor.normal([64, 49, 64], using: &rng)
+    func time(_ body: () -> Tensor) -> Double {
+        let repeats = chapter.isQuick ? 3 : 20
+        _ = body()
+        return (0..<repeats).map { _ in
+            measure { let y = body(); y.sum().backward(); big.zeroGradients() }.seconds
+        }.sorted()[repeats / 2]
+    }
+    let composedTime = time { big.composed(batch).output }, fusedTime = time { big(batch).output }
+    print(String(format: "  B = 64 sequences of T = 49, D = 64, H = 4, forward and backward: written out %.1f ms, fused %.1f ms (median; %.2fx)",
+                 1000 * composedTime, 1000 * fusedTime, composedTime / fusedTime))
+    chapter.say("""
+        The fused op (Sources/Autograd/Ops+Attention.swift) reads q, k and v where the projection wrote them \
+        instead of copying them into a head-major layout, computes the softmax in place, splits the (sample, \
+        head) pairs across the cores, and keeps only what its backward pass needs. The written-out form above \
+        is what it is tested against, value for value and gradient for gradient (Tests/AutogradTests).
+        """)
 }
 
 func normalizationAndActivation(_ chapter: Chapter) {
@@ -119,7 +178,7 @@ func placements(_ chapter: Chapter) {
         random inputs through 8 freshly initialized blocks of each kind and print the standard deviation of \
         each block's output.
         """)
-    var rng = RandomGenerator(seed: chapter.options.seed &+ 3)
+    var rng = RandomGenerator(seed: chapter.options.seed.derived("placements"))
     let x = Tensor.normal([4, 16, 32], using: &rng)
     var scales: [LayerNormPlacement: [Float]] = [:]
     for placement in LayerNormPlacement.allCases {

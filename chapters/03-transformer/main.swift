@@ -1,6 +1,5 @@
 // Chapter 03: the Transformer. Run: swift run -c release ch03-transformer [--quick]
 // The chapter is in Transformer.swift and Reversal.swift; main.swift only parses the command line.
-import Autograd
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter03.main()
+launch(Chapter03.self)

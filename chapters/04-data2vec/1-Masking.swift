@@ -66,7 +66,7 @@ extension Chapter04 {
                       "BERT masking chooses 15% of the tokens and shows <mask> at 80% of them")
 
         chapter.figure("04-span-masks.png") { path throws(PlotError) in
-            var rowsRng = RandomGenerator(seed: chapter.options.seed &+ 1)
+            var rowsRng = RandomGenerator(seed: chapter.options.seed.derived("span mask figure"))
             let mask = span(batchSize: config.spanBatch.rows, length: config.spanBatch.length, using: &rowsRng)
             var figure = Figure(title: String(format: "Span masking (p = %.2f, l = %d) of %d sequences of %d frames, same count per row (%.0f%% masked, red)",
                                               span.probability, span.spanLength, config.spanBatch.rows, config.spanBatch.length, 100 * mask.ratio),

@@ -17,7 +17,7 @@ extension Chapter04 {
             student early on and becomes a slow, stable target later. Below, a one-weight student held at a random \
             value and a teacher that starts at 0: after n updates at tau the teacher has covered 1 - tau^n of the way.
             """)
-        var rng = RandomGenerator(seed: chapter.options.seed &+ 2)
+        var rng = RandomGenerator(seed: chapter.options.seed.derived("teacher"))
         let student = Linear(1, 1, bias: false, using: &rng), copy = Linear(1, 1, bias: false, using: &rng)
         let target = student.weight.item
         let teacher = EMATeacher(student: student, copy: copy, schedule: .constant(0.9))

@@ -17,7 +17,7 @@ extension Chapter04 {
             more. Without the normalization, blocks whose outputs are large would dominate the average. Here: a \
             random 4-block post-LN encoder on 2 smooth signals, FFN outputs, instance norm, K = \(config.topK).
             """)
-        var rng = RandomGenerator(seed: chapter.options.seed &+ 5)
+        var rng = RandomGenerator(seed: chapter.options.seed.derived("targets"))
         var encoderConfig = config.collapseEncoder
         encoderConfig.inputLayerNorm = false
         let encoder = TransformerEncoder(encoderConfig, using: &rng)

@@ -1,6 +1,5 @@
 // Chapter 04: the data2vec algorithm. Run: swift run -c release ch04-data2vec [--quick]
 // The chapter starts in Chapter04.swift; main.swift only starts it.
-import Autograd
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter04.main()
+launch(Chapter04.self)

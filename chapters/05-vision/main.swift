@@ -1,6 +1,5 @@
 // Chapter 05: data2vec on images. Run: swift run -c release ch05-vision [--quick]
 // The chapter starts in Chapter05.swift; main.swift only starts it.
-import Autograd
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter05.main()
+launch(Chapter05.self)

@@ -26,7 +26,7 @@ extension Chapter06 {
         let seconds = (train + test).map { Double(digits.clips[$0].count) / Double(SpokenDigits.sampleRate) }
         print(String(format: "  %d training and %d test clips; test set: %@; clip length %.2f-%.2f s (median %.2f s)", train.count, test.count,
                      description, seconds.min() ?? 0, seconds.max() ?? 0, seconds.sorted()[seconds.count / 2]))
-        var rng = RandomGenerator(seed: options.seed &+ 1)
+        var rng = RandomGenerator(seed: options.seed.derived("audio figure"))
         let frontEnd = SpeechFrontEnd(config.frontEnd, using: &rng)
         let encoder = frontEnd.featureEncoder
         chapter.say("""
@@ -38,8 +38,11 @@ extension Chapter06 {
             \(encoder.layers.map { String($0.kernel) }.joined(separator: ", ")) and strides \
             \(encoder.layers.map { String($0.stride) }.joined(separator: ", ")) give a frame every \(encoder.hop) samples \
             (\(encoder.hop * 1000 / SpokenDigits.sampleRate) ms) that sees \(encoder.receptiveField) samples \
-            (\(encoder.receptiveField * 1000 / SpokenDigits.sampleRate) ms), the paper's 20 ms / 25 ms at half the sample \
-            rate with one stride-2 layer fewer. A LayerNorm and a Linear layer project the frames to D = \
+            (\(encoder.receptiveField * 1000 / SpokenDigits.sampleRate) ms). wav2vec 2.0's CNN has seven layers, kernels \
+            (10, 3, 3, 3, 3, 2, 2) and strides (5, 2, 2, 2, 2, 2, 2): a frame every 20 ms that sees 25 ms of 16 kHz \
+            audio. This one keeps its first four layers and ends with a kernel of 2, two stride-2 layers fewer: \
+            frames twice as frequent, each seeing less, so that a spoken digit of about 0.4 s gives about 40 frames \
+            for span masking. A LayerNorm and a Linear layer project the frames to D = \
             \(config.frontEnd.dimension); then \(config.frontEnd.positionDepth) grouped convolutions (kernel \
             \(config.frontEnd.positionKernel), \(config.frontEnd.positionGroups) groups) add relative positions. Span \
             masking (fairseq's compute_mask_indices) starts a span of \(config.frontEnd.masking.spanLength) frames \

@@ -37,7 +37,7 @@ struct SpeechBatches {
 extension Chapter06 {
     func pretrainingSection(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, checkpoint: URL) throws -> SpeechPretraining {
         chapter.section("2. Pretraining with data2vec")
-        var rng = RandomGenerator(seed: options.seed)
+        var rng = RandomGenerator(seed: options.seed.derived("pretraining"))
         let backbone = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
         let d2v = config.data2vec, e = config.encoder
         chapter.say("""
@@ -52,7 +52,7 @@ extension Chapter06 {
             \(config.pretraining.peakLearningRate), batches of \(config.batchSize) clips, \(config.pretrainingSteps) steps \
             (\(String(format: "%.0f", Double(config.pretrainingSteps * config.batchSize) / Double(data.train.count))) passes \
             over the training clips). tau rises from \(d2v.emaDecay) to \(d2v.emaEndDecay) (the paper: 0.999 -> 0.9999 over \
-            30,000 of 400,000 updates; this run is 200 times shorter).
+            30,000 of 400,000 updates; this run is \(400_000 / config.pretrainingSteps) times shorter).
             """)
         if reuseCheckpoint {
             chapter.say("--reuse-checkpoint: pretraining skipped; the evaluation reads \(checkpoint.path).")

@@ -18,7 +18,7 @@ extension Chapter06 {
     /// Each clip's pooled encoder output, [N, D] for the clips at `indices` (in order), in evaluation mode.
     func pooledFeatures(_ backbone: SpeechBackbone, _ data: SpeechData, _ indices: [Int]) -> Tensor {
         backbone.eval()
-        var rng = RandomGenerator(seed: 0)
+        var rng = RandomGenerator(seed: 0)  // the batches' order only: the features do not depend on it
         let batches = lengthBucketedBatches(Array(indices.indices), lengths: { data.digits.clips[indices[$0]].count }, size: 64, using: &rng)
         var rows = [Tensor?](repeating: nil, count: indices.count)
         for batch in batches {
@@ -41,7 +41,7 @@ extension Chapter06 {
 
     func probeSection(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, checkpoint: URL) throws -> SpeechProbe {
         chapter.section("3. Which digit? A linear probe on frozen features")
-        var rng = RandomGenerator(seed: options.seed &+ 100)
+        var rng = RandomGenerator(seed: options.seed.derived("random encoder"))
         let random = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
         let pretrained = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
         try Checkpoint.load(checkpoint, into: pretrained)

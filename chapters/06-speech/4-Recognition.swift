@@ -22,8 +22,8 @@ struct SpeechRecognition {
 extension Chapter06 {
     func recognitionSection(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, checkpoint: URL) throws -> SpeechRecognition {
         chapter.section("4. Recognizing digit strings with CTC")
-        let trainStrings = data.digits.digitStrings(from: data.train, passes: 1, seed: options.seed &+ 11)
-        let testStrings = data.digits.digitStrings(from: data.test, passes: config.testStringPasses, seed: options.seed &+ 12)
+        let trainStrings = data.digits.digitStrings(from: data.train, passes: 1, seed: options.seed.derived("training strings"))
+        let testStrings = data.digits.digitStrings(from: data.test, passes: config.testStringPasses, seed: options.seed.derived("test strings"))
         var result = SpeechRecognition()
         result.fractions = config.labelFractions
         (result.trainStrings, result.testStrings) = (trainStrings.count, testStrings.count)
@@ -66,37 +66,31 @@ extension Chapter06 {
             let count = max(2, Int((fraction * Double(trainStrings.count)).rounded()))
             result.labelledStrings[fraction] = count
             let seeds = config.recognitionSeeds[fraction] ?? 1
-            // Per seed: its labelled strings, and the two recognizers (same initialization of everything but the backbone).
-            var runs: [(labelled: [Int], tuned: SpeechRecognizer, scratch: SpeechRecognizer)] = []
-            for seed in 0..<seeds {
-                var pick = RandomGenerator(seed: options.seed &+ 300 &+ UInt64(seed) &* 31 &+ UInt64(count))
+            // For each seed, its labelled strings; on them, a recognizer from data2vec and one from scratch that share the
+            // initialization of everything but the backbone.
+            let jobs = (0..<seeds).flatMap { seed in [false, true].map { (seed: seed, scratch: $0) } }
+            let outcomes = try jobs.mapSideBySide { seed, scratch -> (errorRate: Float, report: TrainingReport, model: SpeechRecognizer) in
+                var pick = RandomGenerator(seed: options.seed.derived("labelled strings \(count)", seed))
                 let labelled = Array(pick.permutation(trainStrings.count).prefix(count))
-                var initRNG = RandomGenerator(seed: options.seed &+ 400 &+ UInt64(seed))
-                let pretrained = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG)
-                try Checkpoint.load(checkpoint, into: pretrained)
-                let fromData2Vec = SpeechRecognizer(backbone: pretrained, symbols: 11, framesPerStep: config.ctcFramesPerStep,
-                                                    dropout: config.finalDropout, using: &initRNG)
-                let fromScratch = SpeechRecognizer(backbone: SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG),
-                                                   symbols: 11, framesPerStep: config.ctcFramesPerStep, dropout: config.finalDropout, using: &initRNG)
-                runs.append((labelled, fromData2Vec, fromScratch))
-            }
-            // All runs of this fraction share the two cores: job j is seed j / 2, fine-tuned or from scratch in alternating
-            // order (fine-tuned, scratch, scratch, fine-tuned, ...), so that each core gets as many of each kind.
-            let isScratch = { (job: Int) in (job % 2 == 1) != ((job / 2) % 2 == 1) }
-            let outcomes = Parallel.independentJobs(2 * seeds) { job in
-                let run = runs[job / 2]
-                return trainRecognizer(isScratch(job) ? run.scratch : run.tuned, isScratch(job) ? config.scratchTraining : config.fineTuning,
-                                       config, train: trainStrings, labelled: run.labelled, test: testStrings, seed: UInt64(job / 2))
+                var initRNG = RandomGenerator(seed: options.seed.derived("recognizer \(count)", seed))
+                let backbone = SpeechBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &initRNG)
+                if !scratch { try Checkpoint.load(checkpoint, into: backbone) }
+                let model = SpeechRecognizer(backbone: backbone, symbols: 11, framesPerStep: config.ctcFramesPerStep,
+                                             dropout: config.finalDropout, using: &initRNG)
+                let (errorRate, report) = trainRecognizer(model, scratch ? config.scratchTraining : config.fineTuning, config, train: trainStrings,
+                                                          labelled: labelled, test: testStrings, seed: options.seed.derived("fine-tune \(count)", seed))
+                return (errorRate, report, model)
             }
             for seed in 0..<seeds {
-                let (tuned, scratch) = isScratch(2 * seed) ? (outcomes[2 * seed + 1], outcomes[2 * seed]) : (outcomes[2 * seed], outcomes[2 * seed + 1])
+                let tuned = zip(jobs, outcomes).first { $0.0.seed == seed && !$0.0.scratch }!.1
+                let scratch = zip(jobs, outcomes).first { $0.0.seed == seed && $0.0.scratch }!.1
                 result.fineTuned[fraction, default: SeedStatistics()].append(tuned.errorRate)
                 result.scratch[fraction, default: SeedStatistics()].append(scratch.errorRate)
                 result.fineTunedSteps[fraction, default: []].append(tuned.report.steps)
                 result.scratchSteps[fraction, default: []].append(scratch.report.steps)
                 print(String(format: "  %16d  %4d        %6.1f%% (%5d)          %6.1f%% (%5d)", count, seed, 100 * tuned.errorRate,
                              tuned.report.steps, 100 * scratch.errorRate, scratch.report.steps))
-                if tuned.errorRate < bestFineTuned?.errorRate ?? .infinity { bestFineTuned = (runs[seed].tuned, tuned.errorRate) }
+                if tuned.errorRate < bestFineTuned?.errorRate ?? .infinity { bestFineTuned = (tuned.model, tuned.errorRate) }
             }
             print(String(format: "  (%.0f%% of the strings: %.0f s)", 100 * fraction, Date().timeIntervalSince(start)))
             fflush(nil)
@@ -140,7 +134,7 @@ extension Chapter06 {
     /// Trains a recognizer on the `labelled` strings under the chapter's budget; returns its test error rate.
     func trainRecognizer(_ model: SpeechRecognizer, _ optimization: AdamWConfiguration, _ config: SpeechConfig, train: [DigitString],
                          labelled: [Int], test: [DigitString], seed: UInt64) -> (errorRate: Float, report: TrainingReport) {
-        var maskRNG = RandomGenerator(seed: seed &+ 77)
+        var maskRNG = RandomGenerator(seed: seed.derived("validation masks"))
         func errorRateOn(_ strings: [DigitString], _ indices: [Int]) -> Float {
             var hypotheses: [[Int]] = [], references: [[Int]] = []
             for chunk in chunks(indices, size: 16) {

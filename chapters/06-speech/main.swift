@@ -1,6 +1,5 @@
 // Chapter 06: data2vec on speech. Run: swift run -c release ch06-speech [--quick]
 // The chapter starts in Chapter06.swift; main.swift only starts it.
-import Autograd
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter06.main()
+launch(Chapter06.self)

@@ -34,7 +34,7 @@ extension Chapter07 {
             GPT-2's tokenizer, written from its description (Sources/Datasets/BytePairEncoding.swift): the alphabet \
             is the 256 byte values, so no text is ever unknown; a pre-split cuts text into words, numbers and \
             punctuation, each keeping the space before it; training merges the most frequent adjacent pair of \
-            symbols into a new symbol, again and again, until the vocabulary has \(config.vocabularySize) entries. \
+            symbols into a new symbol, again and again, until the vocabulary has \(config.frontEnd.vocabularySize) entries. \
             The ids follow fairseq's dictionary: <s> 0, <pad> 1, </s> 2, <unk> 3, bytes, merges, <mask> last. \
             The pretraining text is four novels (\(novelBytes) bytes)\(config.pretrainOnSST2Text ? " and the SST-2 training sentences without their labels: unlabelled in-domain text, as the web text in RoBERTa's and data2vec's corpora is for reviews (--novels-only leaves them out)" : " only (--novels-only)"); \
             a fifth novel is held out for validation.
@@ -42,7 +42,7 @@ extension Chapter07 {
         var growth: [(merges: Int, tokensPerWord: Double)] = []
         let words = Double(BytePairEncoding.split(corpus).filter { $0.contains { !$0.isWhitespace } }.count)
         let ((tokenizer), seconds) = try measure {
-            try BytePairEncoding.train(on: corpus, vocabularySize: config.vocabularySize) { merges, pieces, counts in
+            try BytePairEncoding.train(on: corpus, vocabularySize: config.frontEnd.vocabularySize) { merges, pieces, counts in
                 guard merges % 100 == 0 || merges == 1 else { return }
                 let tokens = zip(pieces, counts).reduce(0) { $0 + $1.0.count * $1.1 }
                 growth.append((merges, Double(tokens) / words))

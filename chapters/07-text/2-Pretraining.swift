@@ -1,4 +1,4 @@
-// Chapter 07, sections 2-3: data2vec on text, and the masked language model beside it, at equal compute.
+// Chapter 07, section 2: data2vec on text, and the masked language model beside it, at equal compute.
 import Autograd
 import ChapterKit
 import Data2Vec
@@ -7,6 +7,25 @@ import Evaluation
 import Foundation
 import NN
 import Plot
+
+/// The first loss that was not a number, shared by the two pretrainings that run side by side: both stop there.
+final class DivergenceStop: @unchecked Sendable {
+    private let lock = NSLock()
+    private var first: (what: String, value: Float, step: Int)?
+
+    /// Records the divergence (the first one wins).
+    func set(_ what: String, _ value: Float, step: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if first == nil { first = (what, value, step) }
+    }
+    var divergence: (what: String, value: Float, step: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return first
+    }
+    var isSet: Bool { divergence != nil }
+}
 
 /// The two pretrained backbones and what their runs measured.
 struct TextPretraining {
@@ -21,8 +40,8 @@ struct TextPretraining {
 }
 
 extension Chapter07 {
-    func pretrainingSections(_ chapter: Chapter, _ config: TextConfig, text: TextData, folder: URL) throws -> TextPretraining {
-        chapter.section("2. data2vec on text")
+    func pretrainingSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, folder: URL) throws -> TextPretraining {
+        chapter.section("2. data2vec on text, and the masked language model beside it")
         let d2v = config.data2vec, e = config.encoder
         chapter.say("""
             The encoder is the benchmark's text-tiny: token embeddings and learned positions (fairseq's \
@@ -39,40 +58,45 @@ extension Chapter07 {
             (\(String(format: "%.1f", Double(config.pretrainingSteps * config.batchSize) / Double(max(1, text.trainBlocks.count)))) passes over \
             the text), tau \(d2v.emaDecay) -> \(d2v.emaEndDecay).
             """)
-        chapter.section("3. The masked language model beside it")
         chapter.say("""
             The baseline is BERT's and RoBERTa's objective with the same encoder, data, masking, steps and \
             optimizer: predict the original token at every chosen position (the <mask>, random and unchanged ones) \
-            with a softmax over the \(config.vocabularySize) tokens, whose output weights are the token embedding \
+            with a softmax over the \(config.frontEnd.vocabularySize) tokens, whose output weights are the token embedding \
             itself (tied), after RoBERTa's dense + GELU + LayerNorm head. Both pretrainings start from the same \
             initialization and run side by side, one per core.
             """)
+        let stop = DivergenceStop()
         let (runs, seconds) = measure {
             Parallel.independentJobs(2) { job -> (backbone: TextBackbone, d2v: [StepMetrics], lm: [LanguageModelMetrics], validation: (accuracy: Float, perplexity: Float)) in
-                var rng = RandomGenerator(seed: options.seed)
+                var rng = RandomGenerator(seed: options.seed.derived("pretraining"))
                 let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
                 var order = ShuffledBatches(Array(text.trainBlocks.indices), size: config.batchSize)
                 let progress = ProgressLine(job == 0 ? "data2vec" : "masked LM", total: config.pretrainingSteps)
                 if job == 0 {
                     let trainer = Data2VecTrainer(frontEnd: backbone.frontEnd, student: backbone.encoder, config: d2v, optimization: config.pretraining,
                                                   totalSteps: config.pretrainingSteps, headInitializer: config.encoder.initializer, using: &rng)
-                    let metrics = (1...config.pretrainingSteps).map { step -> StepMetrics in
+                    var metrics: [StepMetrics] = []
+                    for step in 1...config.pretrainingSteps where !stop.isSet {
                         let m = trainer.step(TextBatch(order.next(using: &rng).map { text.trainBlocks[$0] }), using: &rng)
+                        guard m.loss.isFinite else { stop.set("the data2vec loss", m.loss, step: step); break }
                         progress.update(step: step, ["loss": m.loss, "target var": m.targetVariance, "pred var": m.predictionVariance])
-                        return m
+                        metrics.append(m)
                     }
                     return (backbone, metrics, [], (0, 0))
                 }
                 let trainer = MaskedLanguageModelTrainer(backbone: backbone, optimization: config.pretraining, totalSteps: config.pretrainingSteps, using: &rng)
-                let metrics = (1...config.pretrainingSteps).map { step -> LanguageModelMetrics in
+                var metrics: [LanguageModelMetrics] = []
+                for step in 1...config.pretrainingSteps where !stop.isSet {
                     let m = trainer.step(TextBatch(order.next(using: &rng).map { text.trainBlocks[$0] }), using: &rng)
+                    guard m.loss.isFinite else { stop.set("the masked LM loss", m.loss, step: step); break }
                     progress.update(step: step, ["loss": m.loss, "accuracy": m.accuracy])
-                    return m
+                    metrics.append(m)
                 }
+                if stop.isSet { return (backbone, [], metrics, (0, 0)) }
                 // The masked LM on the validation novel, in evaluation mode, with fixed masks.
                 trainer.backbone.eval()
                 trainer.head.eval()
-                var maskRNG = RandomGenerator(seed: 99)
+                var maskRNG = RandomGenerator(seed: options.seed.derived("validation masks"))
                 var (lossSum, positions, correct) = (0.0, 0, 0)
                 for chunk in chunks(Array(text.validBlocks.indices), size: 64) {
                     let (loss, n, right) = Tensor.withoutGradients { trainer.evaluate(TextBatch(chunk.map { text.validBlocks[$0] }), using: &maskRNG) }
@@ -85,7 +109,7 @@ extension Chapter07 {
         }
         let (d2vRun, lmRun) = (runs[0], runs[1])
         let validation = lmRun.validation
-        for metric in d2vRun.d2v.map(\.loss) + lmRun.lm.map(\.loss) { try chapter.requireFinite(metric, "a pretraining loss", step: 0) }
+        if let (what, value, step) = stop.divergence { try chapter.requireFinite(value, what, step: step) }
         print("  both pretrainings took \(formatDuration(seconds)) side by side")
         try Checkpoint.save(d2vRun.backbone, metadata: ["objective": "data2vec", "steps": "\(config.pretrainingSteps)"],
                             to: folder.appendingPathComponent("data2vec.safetensors"))

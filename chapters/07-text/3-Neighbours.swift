@@ -1,4 +1,4 @@
-// Chapter 07, section 4: what the token embeddings learned, seen through each token's nearest neighbours.
+// Chapter 07, section 3: what the token embeddings learned, seen through each token's nearest neighbours.
 import Autograd
 import ChapterKit
 import Data2Vec
@@ -20,7 +20,7 @@ extension Chapter07 {
     }
 
     func neighbourSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) {
-        chapter.section("4. Nearest neighbours in the token embeddings")
+        chapter.section("3. Nearest neighbours in the token embeddings")
         chapter.say("""
             Each token's row of the input embedding, compared with every other row by cosine similarity: the \
             five nearest, for both pretrained encoders. Tokens with a leading space are written with "Ġ", as \

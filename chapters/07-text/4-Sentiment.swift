@@ -1,4 +1,4 @@
-// Chapter 07, section 5: SST-2 sentiment. Fine-tuning from data2vec, from the masked LM and from scratch, with
+// Chapter 07, section 4: SST-2 sentiment. Fine-tuning from data2vec, from the masked LM and from scratch, with
 // few labels and with many; linear probes on the frozen encoders.
 import Autograd
 import ChapterKit
@@ -23,7 +23,7 @@ struct Sentiment {
 
 extension Chapter07 {
     func sentimentSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> Sentiment {
-        chapter.section("5. SST-2: sentiment with few and many labels")
+        chapter.section("4. SST-2: sentiment with few and many labels")
         let budget = config.fineTuningBudget
         let train = text.sst2Train, dev = text.sst2Dev
         let encode = { (sentences: [String]) in sentences.map { text.tokenizer.sentence($0, maxLength: config.maxSentenceTokens) } }
@@ -52,27 +52,27 @@ extension Chapter07 {
         for count in result.budgets {
             let start = Date()
             let seeds = count == config.fewLabels ? config.fewLabelSeeds : config.manyLabelSeeds
-            let jobs = Parallel.independentJobs(3 * seeds) { job -> (accuracy: Float, steps: Int) in
-                let (seed, encoder) = (job / 3, Sentiment.encoders[job % 3])
-                var pick = RandomGenerator(seed: options.seed &+ 500 &+ UInt64(seed) &* 17 &+ UInt64(count))
+            // For each seed, its labelled phrases; for each starting point, one fine-tuning run on them.
+            let jobs = (0..<seeds).flatMap { seed in Sentiment.encoders.map { (seed: seed, encoder: $0) } }
+            let runs = jobs.mapSideBySide { seed, encoder -> (accuracy: Float, steps: Int) in
+                var pick = RandomGenerator(seed: options.seed.derived("labelled phrases \(count)", seed))
                 let labelled = Array(pick.permutation(train.count).prefix(count))
-                var rng = RandomGenerator(seed: options.seed &+ 600 &+ UInt64(seed))
+                var rng = RandomGenerator(seed: options.seed.derived("classifier \(count)", seed))
                 let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
                 if let source = backboneOf[encoder] { backbone.copyParameters(from: source) }
                 let model = SentenceClassifier(backbone: backbone, classCount: 2, using: &rng)
                 let report = trainWithEarlyStopping(
-                    model, optimization: config.fineTuning, examples: labelled, labels: train.labels, budget: budget, seed: UInt64(seed),
-                    lengths: { trainIDs[$0].count },
+                    model, optimization: config.fineTuning, examples: labelled, labels: train.labels, budget: budget,
+                    seed: options.seed.derived("fine-tune \(count)", seed), lengths: { trainIDs[$0].count },
                     loss: { batch in Loss.crossEntropy(logits: model(TextBatch(batch.map { trainIDs[$0] })), labels: batch.map { train.labels[$0] }) },
                     score: { accuracyOn(model, trainIDs, train.labels, $0) })
                 return (Tensor.withoutGradients { accuracyOn(model, devIDs, dev.labels, Array(0..<dev.count)) }, report.steps)
             }
             for seed in 0..<seeds {
                 var line = String(format: "  %6d  %4d", count, seed)
-                for (k, encoder) in Sentiment.encoders.enumerated() {
-                    let run = jobs[3 * seed + k]
-                    result.fineTuned[count, default: [:]][encoder, default: SeedStatistics()].append(run.accuracy)
-                    result.steps[count, default: [:]][encoder, default: []].append(run.steps)
+                for (job, run) in zip(jobs, runs) where job.seed == seed {
+                    result.fineTuned[count, default: [:]][job.encoder, default: SeedStatistics()].append(run.accuracy)
+                    result.steps[count, default: [:]][job.encoder, default: []].append(run.steps)
                     line += String(format: "     %6.1f%% (%5d)", 100 * run.accuracy, run.steps)
                 }
                 print(line)
@@ -89,13 +89,14 @@ extension Chapter07 {
 
         // Linear probes on frozen features of the many-label subset. The phrases go through the encoder sorted by
         // length (little padding per chunk), and each label travels with its phrase.
-        var pick = RandomGenerator(seed: options.seed &+ 700)
+        var pick = RandomGenerator(seed: options.seed.derived("probe phrases"))
         let probeSet = Array(pick.permutation(train.count).prefix(result.budgets.last!)).sorted { trainIDs[$0].count < trainIDs[$1].count }
         let devSet = Array(0..<dev.count).sorted { devIDs[$0].count < devIDs[$1].count }
         let random = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &pick)
         let encoders: [(String, TextBackbone)] = [("data2vec", pretrained.data2vec), ("masked LM", pretrained.languageModel), ("random encoder", random)]
-        let probeResults = Parallel.independentJobs(encoders.count * 2) { job -> Float in
-            let (backbone, first) = (encoders[job / 2].1, job % 2 == 0)
+        // Two probes per encoder: on its output at <s>, and on the mean over the tokens.
+        let probeJobs = encoders.flatMap { encoder in [true, false].map { (backbone: encoder.1, first: $0) } }
+        let probeResults = probeJobs.mapSideBySide { backbone, first -> Float in
             backbone.eval()
             func features(_ ids: [[Int]], _ indices: [Int]) -> Tensor {
                 Tensor.concatenate(chunks(indices, size: 256).map { chunk in

@@ -1,11 +1,11 @@
-// Chapter 07, section 6: what this run showed, and exercises.
+// Chapter 07, section 5: what this run showed, and exercises.
 import ChapterKit
 import Evaluation
 import Foundation
 
 extension Chapter07 {
     func summary(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining, sentiment: Sentiment) {
-        chapter.section("6. Summary")
+        chapter.section("5. Summary")
         if options.quick { chapter.say("(Quick mode: \(config.pretrainingSteps) pretraining steps; the numbers mean nothing yet.)") }
         let lines = sentiment.budgets.map { count -> String in
             let cells = Sentiment.encoders.map { String(format: "%@ %.1f%%", $0, 100 * (sentiment.fineTuned[count]?[$0]?.mean ?? .nan)) }

@@ -2,17 +2,17 @@
 //
 // What you will learn
 //   1. byte-level byte-pair encoding (GPT-2's tokenizer), trained here on four novels and the SST-2 sentences;
-//   2. data2vec on text: BERT masking, the teacher's layer-normalized FFN outputs, Smooth L1, a 2-layer head;
-//   3. the masked language model it is compared with (RoBERTa's objective), at equal compute;
-//   4. what the two encoders learned: nearest neighbours of tokens;
-//   5. SST-2 sentiment with 1,000 labels and with all 67,349, fine-tuned from data2vec, from the masked LM and
+//   2. data2vec on text: BERT masking, the teacher's layer-normalized FFN outputs, Smooth L1, a 2-layer head,
+//      and the masked language model it is compared with (RoBERTa's objective), at equal compute;
+//   3. what the two encoders learned: nearest neighbours of tokens;
+//   4. SST-2 sentiment with 1,000 labels and with all 67,349, fine-tuned from data2vec, from the masked LM and
 //      from scratch, and linear probes on the frozen encoders.
 // Prerequisites: chapters 04-05. Run: `swift run -c release ch07-text` (`--quick`: seconds;
 // `--sst2-dev FILE` evaluates on another file of the same format).
 // Letters: B batch, T tokens, D width, V vocabulary, K averaged blocks.
 //
-// The parts, in order: 1-Tokenizer.swift (section 1), 2-Pretraining.swift (2-3), 3-Neighbours.swift (4),
-// 4-Sentiment.swift (5), 5-Summary.swift (6). Every setting is in `TextConfig` below.
+// The parts, in order: 1-Tokenizer.swift (section 1), 2-Pretraining.swift (2), 3-Neighbours.swift (3),
+// 4-Sentiment.swift (4), 5-Summary.swift (5). Every setting is in `TextConfig` below.
 import ArgumentParser
 import Autograd
 import ChapterKit
@@ -25,10 +25,10 @@ import Optim
 
 /// Every knob of a chapter 07 run. Printed at the start of the run.
 struct TextConfig {
-    /// The BPE vocabulary: 4 specials, 256 bytes, merges, and <mask>.
-    var vocabularySize = 4096
     /// Pretraining sequences: blocks of 64 tokens (<s> 62 tokens </s>), the benchmark's text-tiny.
     var sequenceLength = 64
+    /// The BPE vocabulary (4 specials, 256 bytes, merges, and <mask>) is `frontEnd.vocabularySize`: the tokenizer
+    /// learns that many entries and the embedding has that many rows.
     var frontEnd = TextFrontEndConfiguration(vocabularySize: 4096, dimension: 64)
     /// data2vec text's encoder at text-tiny size: post-LN blocks (the embedding LayerNorm is in the front
     /// end), BERT initialization, dropout 0.1 and attention dropout 0.1 as the paper's student.
@@ -91,6 +91,7 @@ struct Chapter07: ParsableCommand {
     @Flag(help: "Pretrain (and train the tokenizer) on the novels only, without the SST-2 sentences.") var novelsOnly = false
     @Option(help: "An SST-2 dev file to evaluate on (default: <data-dir>/text/sst2_dev.tsv).") var sst2Dev: String?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+    @Option(help: "BPE vocabulary size: entries the tokenizer learns and rows of the embedding (default 4096; 262 to 65536).") var vocabularySize: Int?
     @Option(help: "Folder for the tokenizer files and the two pretrained checkpoints (default checkpoints/ch07-text).")
     var checkpointFolder: String?
 
@@ -100,6 +101,9 @@ struct Chapter07: ParsableCommand {
         }
         guard ["bert", "spans"].contains(masking) else { throw ValidationError("--masking must be bert or spans, got \(masking)") }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
+        if let vocabularySize, !(262...65_536).contains(vocabularySize) {
+            throw ValidationError("--vocabulary-size must be between 262 (the specials, the 256 bytes and <mask>, with one merge) and 65536, got \(vocabularySize)")
+        }
     }
 
     func makeConfig() -> TextConfig {
@@ -110,6 +114,7 @@ struct Chapter07: ParsableCommand {
         if masking == "spans" { config.frontEnd.masking = .spans(probability: 0.35, length: 4) }
         config.pretrainOnSST2Text = !novelsOnly
         if let topK { config.data2vec.averageTopKLayers = topK }
+        if let vocabularySize { config.frontEnd.vocabularySize = vocabularySize }
         if let checkpointFolder { config.checkpointFolder = checkpointFolder }
         return config
     }
@@ -121,10 +126,10 @@ struct Chapter07: ParsableCommand {
         let folder = URL(fileURLWithPath: config.checkpointFolder)
         try chapter.requireOutputFolder(folder, flag: "--checkpoint-folder")
         let text = try tokenizerSection(chapter, config, folder: folder)                     // section 1
-        let pretrained = try pretrainingSections(chapter, config, text: text, folder: folder)  // sections 2-3
-        neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 4
-        let sentiment = try sentimentSection(chapter, config, text: text, pretrained: pretrained)  // section 5
-        summary(chapter, config, text: text, pretrained: pretrained, sentiment: sentiment)    // section 6
+        let pretrained = try pretrainingSection(chapter, config, text: text, folder: folder)   // section 2
+        neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 3
+        let sentiment = try sentimentSection(chapter, config, text: text, pretrained: pretrained)  // section 4
+        summary(chapter, config, text: text, pretrained: pretrained, sentiment: sentiment)    // section 5
         try chapter.finish()
     }
 }

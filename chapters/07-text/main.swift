@@ -1,6 +1,5 @@
 // Chapter 07: data2vec on text. Run: swift run -c release ch07-text [--quick]
 // The chapter starts in Chapter07.swift; main.swift only starts it.
-import Autograd
+import ChapterKit
 
-KernelChoice.applyAtLaunch()  // may re-execute once with faster OpenBLAS kernels (Autograd/KernelChoice.swift)
-Chapter07.main()
+launch(Chapter07.self)

@@ -5,9 +5,9 @@
 //                   -> [B, T, C]  -> LayerNorm(C) -> Linear(C, D)  (`layer_norm` + `post_extract_proj`)
 //
 // The paper's 16 kHz model has 7 layers, kernels (10, 3, 3, 3, 3, 2, 2), strides (5, 2, 2, 2, 2, 2, 2): a
-// frame every 320 samples (20 ms) seeing 400 samples (25 ms). Here the default is its first five layers,
-// kernels (10, 3, 3, 3, 2), strides (5, 2, 2, 2, 2): a frame every 80 samples, 10 ms at 8 kHz, seeing 120
-// samples (15 ms). A spoken digit lasts about 0.4 s: 40 frames, enough for span masking with 200 ms spans.
+// frame every 320 samples (20 ms) seeing 400 samples (25 ms). Here the default has five layers, its first
+// four and a fifth of kernel 2: kernels (10, 3, 3, 3, 2), strides (5, 2, 2, 2, 2), two stride-2 layers fewer,
+// so a frame every 80 samples, 10 ms at 8 kHz, seeing 120 samples (15 ms). A spoken digit lasts about 0.4 s: 40 frames, enough for span masking with 200 ms spans.
 // No padding: T = floor((L - k) / s) + 1 per layer (`_get_feat_extract_output_lengths`).
 import Autograd
 import NN

@@ -36,7 +36,7 @@ public struct SpeechFrontEndConfiguration: Sendable, Equatable {
 }
 
 /// Waveforms -> the student's and the teacher's encoder inputs, with span masking over the valid frames.
-public final class SpeechFrontEnd: Data2VecFrontEnd {
+public final class SpeechFrontEnd: ConfiguredFrontEnd {
     /// What one batch of this modality is.
     public typealias Batch = AudioBatch
 
@@ -77,6 +77,12 @@ public final class SpeechFrontEnd: Data2VecFrontEnd {
         let student = positions(Tensor.where(mask.tensor, maskEmbedding, features), validLengths: lengths)
         let teacher = Tensor.withoutGradients { positions(features.detached(), validLengths: lengths) }
         return Data2VecInputs(student: student, teacher: teacher, mask: mask, validLengths: lengths)
+    }
+
+    /// The whole batch as the encoder's input [B, T, D], and the frames per clip.
+    public func unmaskedInput(_ batch: AudioBatch) -> (input: Tensor, validLengths: [Int]?) {
+        let (input, lengths) = encoderInput(batch)
+        return (input, lengths)
     }
 
     /// The encoder input for downstream use, [B, T, D], and the frames per clip. With `frozenCNN`, the

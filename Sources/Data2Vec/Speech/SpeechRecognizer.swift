@@ -1,4 +1,4 @@
-// What data2vec pretrains for speech, and the recognizer built on it (wav2vec 2.0's `Wav2VecCtc` in
+// The speech recognizer built on the pretrained backbone (wav2vec 2.0's `Wav2VecCtc` in
 // fairseq/models/wav2vec/wav2vec2_asr.py: the pretrained encoder, dropout, one Linear layer to the symbols,
 // trained with CTC).
 //
@@ -10,57 +10,16 @@ import Autograd
 import Datasets
 import NN
 
-/// The pretrained part: the speech front end and the encoder. Checkpoints hold exactly this.
-public final class SpeechBackbone: Module {
-    /// The CNN, mask embedding and positions.
-    public let frontEnd: SpeechFrontEnd
-    /// The Transformer.
-    public let encoder: TransformerEncoder
-    /// Training mode (dropout and the like active) or evaluation mode; set a whole tree with `train()` / `eval()`.
-    public var isTraining = true
-
-    /// A backbone of these parts.
-    public init(frontEnd: SpeechFrontEnd, encoder: TransformerEncoder) {
-        self.frontEnd = frontEnd
-        self.encoder = encoder
-    }
-
-    /// A freshly initialized backbone of the given sizes.
-    public convenience init(frontEnd: SpeechFrontEndConfiguration, encoder: TransformerConfiguration, using rng: inout RandomGenerator) {
-        self.init(frontEnd: SpeechFrontEnd(frontEnd, using: &rng), encoder: TransformerEncoder(encoder, using: &rng))
-    }
-
-    /// The child modules, by name (the prefixes of `namedParameters`).
-    public var submodules: [(name: String, module: any Module)] { [("frontEnd", frontEnd), ("encoder", encoder)] }
-
-    /// The encoder's output [B, T, D] for a batch, and the frames per clip.
+extension Backbone where FrontEnd == SpeechFrontEnd {
+    /// The encoder's output [B, T, D] for a batch, and the frames per clip, as fine-tuning runs it.
     /// - Parameters:
     ///   - frozenCNN: compute the CNN without a graph (wav2vec 2.0 fine-tuning's `feature_grad_mult: 0`).
     ///   - mask: frames to replace by the mask embedding (fine-tuning's time masking), or nil.
-    public func encode(_ batch: AudioBatch, frozenCNN: Bool = false, mask: Mask? = nil, recordBlocks: Bool = false)
+    public func encode(_ batch: AudioBatch, frozenCNN: Bool, mask: Mask? = nil, recordBlocks: Bool = false)
         -> (output: EncoderOutput, lengths: [Int]) {
         let (input, lengths) = frontEnd.encoderInput(batch, frozenCNN: frozenCNN, mask: mask)
-        let padding = lengths.contains { $0 < input.shape[1] } ? keyPaddingMask(lengths, length: input.shape[1]) : nil
-        return (encoder(input, keyPaddingMask: padding, recordBlocks: recordBlocks), lengths)
+        return (encoder(input, keyPaddingMask: paddingMask(lengths, length: input.shape[1]), recordBlocks: recordBlocks), lengths)
     }
-
-    /// Each clip's encoder output averaged over its valid frames: [B, D].
-    public func pooledFeatures(_ batch: AudioBatch) -> Tensor {
-        let (encoded, lengths) = encode(batch)
-        return meanOverValidFrames(encoded.output, lengths: lengths)
-    }
-}
-
-/// [B, T] with 1 at the frames past each sample's length.
-public func keyPaddingMask(_ lengths: [Int], length: Int) -> Tensor {
-    Tensor(shape: [lengths.count, length], lengths.flatMap { n in (0..<length).map { $0 >= n ? Float(1) : 0 } })
-}
-
-/// x [B, T, D] averaged over the first `lengths[b]` frames of each sample: [B, D].
-public func meanOverValidFrames(_ x: Tensor, lengths: [Int]) -> Tensor {
-    let (b, t) = (x.shape[0], x.shape[1])
-    let weights = Tensor(shape: [b, t, 1], lengths.flatMap { n in (0..<t).map { $0 < n ? 1 / Float(max(n, 1)) : 0 } })
-    return (x * weights).sum(alongAxes: [1])
 }
 
 /// A CTC recognizer: a backbone, dropout, and Linear(k D, symbols) on every k consecutive frames.

@@ -3,6 +3,15 @@
 import Autograd
 import NN
 
+extension Backbone where FrontEnd == TextFrontEnd {
+    /// [B, D]: the output at <s> (`first`, RoBERTa's classification head reads it) or the mean over the valid tokens.
+    public func sentenceFeatures(_ batch: TextBatch, first: Bool) -> Tensor {
+        let x = encode(batch).output.output
+        if first { return x.sliced(0..<1, along: 1).reshaped([batch.tokens.count, x.shape[2]]) }
+        return meanOverValidPositions(x, validLengths: batch.lengths)
+    }
+}
+
 /// RoBERTa's sentence classifier: the encoder's output at <s> -> dropout -> Linear(D, D) -> tanh -> dropout
 /// -> Linear(D, classes). A batch of sentences -> logits [B, classes].
 public final class SentenceClassifier: Module {

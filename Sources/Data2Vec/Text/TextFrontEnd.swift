@@ -68,7 +68,7 @@ public struct TextFrontEndConfiguration: Sendable, Equatable {
 }
 
 /// Token ids -> the student's and the teacher's encoder inputs [B, T, D].
-public final class TextFrontEnd: Data2VecFrontEnd {
+public final class TextFrontEnd: ConfiguredFrontEnd {
     /// What one batch of this modality is.
     public typealias Batch = TextBatch
 
@@ -128,6 +128,9 @@ public final class TextFrontEnd: Data2VecFrontEnd {
 
     /// The unmasked encoder input for downstream use, [B, T, D].
     public func encoderInput(_ batch: TextBatch) -> Tensor { embed(batch.tokens, positionsOf: batch) }
+
+    /// The whole batch as the encoder's input [B, T, D], and each sentence's length in tokens.
+    public func unmaskedInput(_ batch: TextBatch) -> (input: Tensor, validLengths: [Int]?) { (encoderInput(batch), batch.lengths) }
 
     /// Corrupts the batch for the student; returns both views and where the loss is taken (<mask> positions).
     public func inputs(for batch: TextBatch, using rng: inout RandomGenerator) -> Data2VecInputs {

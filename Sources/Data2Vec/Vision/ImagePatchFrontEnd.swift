@@ -31,7 +31,7 @@ public struct ImagePatchConfiguration: Sendable, Equatable {
 }
 
 /// Images [B, 28, 28] -> patch sequences [B, 49, D] with positions; the student's masked view and the teacher's whole view.
-public final class ImagePatchFrontEnd: Data2VecFrontEnd {
+public final class ImagePatchFrontEnd: ConfiguredFrontEnd {
     /// What one batch of this modality is.
     public typealias Batch = Tensor  // images [B, H, W]
 
@@ -80,6 +80,9 @@ public final class ImagePatchFrontEnd: Data2VecFrontEnd {
 
     /// The unmasked encoder input for downstream use: patch embeddings plus positions, [B, 49, D].
     public func encoderInput(_ images: Tensor) -> Tensor { patchEmbeddings(images) + positions }
+
+    /// The whole batch as the encoder's input [B, 49, D]; no image is padded.
+    public func unmaskedInput(_ images: Tensor) -> (input: Tensor, validLengths: [Int]?) { (encoderInput(images), nil) }
 }
 
 /// Fixed 2-D sine-cosine position embeddings (as MAE and the data2vec 2.0 image model use): half of the

@@ -62,6 +62,19 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
 }
 
 extension Parallel {
+    /// The job counter lanes share.
+    final class NextJob {
+        private var next = 0
+        private let lock = NSLock()
+        func claim(below count: Int) -> Int? {
+            lock.lock()
+            defer { lock.unlock() }
+            guard next < count else { return nil }
+            next += 1
+            return next - 1
+        }
+    }
+
     /// Runs `count` independent jobs side by side, as many at once as there are threads (`BLAS.threadCount`),
     /// each with single-threaded matrix products, and returns their results in job order.
     ///
@@ -77,10 +90,11 @@ extension Parallel {
         BLAS.withThreadCount(1) {
             withoutActuallyEscaping(job) { job in
                 let work = UncheckedSendable(job), slots = UncheckedSendable(results)
-                let lanes = min(threads, count)
-                // Lane l runs jobs l, l + lanes, l + 2 lanes, ...: put jobs of similar length next to each other.
-                DispatchQueue.concurrentPerform(iterations: lanes) { lane in
-                    for index in stride(from: lane, to: count, by: lanes) { slots.value[index] = work.value(index) }
+                // Each lane takes the next job not yet taken, so a long job does not hold up the jobs behind it.
+                // Which lane runs a job does not change its result: every job owns its model and generator.
+                let next = UncheckedSendable(NextJob())
+                DispatchQueue.concurrentPerform(iterations: min(threads, count)) { _ in
+                    while let index = next.value.claim(below: count) { slots.value[index] = work.value(index) }
                 }
             }
         }

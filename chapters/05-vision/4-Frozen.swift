@@ -1,0 +1,203 @@
+// Chapter 05, section 4: the frozen encoders. Each encoder's features of every image are computed once; then
+// k-nearest neighbours and a linear probe (logistic regression) read them with the same labelled images as the
+// pixel references. Block by block, and before and after pretraining (PCA).
+import Autograd
+import ChapterKit
+import Data2Vec
+import Datasets
+import Evaluation
+import Foundation
+import NN
+import Plot
+
+/// An encoder the evaluation reads, and what it is.
+struct Encoder {
+    /// "random", "short run", "long run, seed 1", "seed 0 after 5000 steps".
+    var name: String
+    /// Pretraining steps behind it (0 for the random encoder).
+    var steps: Int
+    /// Where its parameters come from (nil: a random initialization from `initSeed`).
+    var checkpoint: URL?
+    var initSeed: UInt64
+
+    /// A fresh copy of the backbone (each fine-tuning run trains its own).
+    func backbone(_ config: VisionConfig) throws -> VisionBackbone {
+        var rng = RandomGenerator(seed: initSeed)
+        let backbone = VisionBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+        if let checkpoint { try Checkpoint.load(checkpoint, into: backbone) }
+        return backbone
+    }
+}
+
+/// The encoders of sections 4-5: a random one, the chapter's short run, and the long runs (one per pretraining seed).
+struct EncoderSet {
+    var random: Encoder
+    var short: Encoder?
+    var long: [Encoder]
+    var all: [Encoder] { [random] + (short.map { [$0] } ?? []) + long }
+}
+
+/// A backbone's frozen features of a set of images, computed once in evaluation mode: each block's output
+/// averaged over the 49 patches, [N, D] per block, standardized with the training images' statistics (no
+/// labels used).
+struct FrozenFeatures {
+    var train: [Tensor], test: [Tensor]
+    var blockCount: Int { train.count }
+
+    init(_ backbone: VisionBackbone, train: MNIST, test: MNIST) {
+        backbone.eval()
+        func pooled(_ data: MNIST) -> [Tensor] {
+            var blocks: [[Tensor]] = Array(repeating: [], count: backbone.encoder.blocks.count)
+            for indices in chunks(Array(0..<data.count), size: 250) {
+                Tensor.withoutGradients {
+                    let encoded = backbone.encode(data.batch(indices).images, recordBlocks: true).output
+                    for (i, record) in encoded.blocks.enumerated() { blocks[i].append(record.output.mean(alongAxes: [1])) }
+                }
+            }
+            return blocks.map { Tensor.concatenate($0, along: 0) }
+        }
+        let (rawTrain, rawTest) = (pooled(train), pooled(test))
+        let scalers = rawTrain.map { FeatureStandardizer(fitting: $0) }
+        self.train = zip(scalers, rawTrain).map { $0($1) }
+        self.test = zip(scalers, rawTest).map { $0($1) }
+    }
+}
+
+/// One frozen-feature method (k-NN or the probe) scored with each encoder of a kind.
+struct SeededScores {
+    var name: String
+    /// One per encoder (per pretraining seed for the long runs).
+    var runs: [ProtocolScores]
+
+    /// Each encoder's mean over the draws at `count`.
+    func runMeans(_ count: Int) -> [Float] { runs.compactMap { $0.statistics(count)?.mean } }
+    /// The mean of the encoders' means.
+    func mean(_ count: Int) -> Float? {
+        let means = runMeans(count)
+        return means.isEmpty ? nil : means.reduce(0, +) / Float(means.count)
+    }
+}
+
+/// What section 4 measured.
+struct FrozenResults {
+    /// Per encoder kind ("random encoder", "short run", "long runs"): k-NN for each k, then the probe.
+    var methods: [(kind: String, scores: [SeededScores])] = []
+    /// Per block, at `blockCount` labels: the kind, the block, the k-NN (largest k) and probe means.
+    var blocks: [(kind: String, block: Int, nearest: Float, probe: Float)] = []
+    var blockCount = 100
+    /// Every encoder's features (the compute curve reuses them).
+    var features: [String: FrozenFeatures] = [:]
+}
+
+extension Chapter05 {
+    func encoderSet(_ config: VisionConfig, short: URL, long: [LongRun]) throws -> EncoderSet {
+        let shortSteps = try Int(Checkpoint.load(short).metadata["steps"] ?? "") ?? config.pretrainingSteps
+        return EncoderSet(random: Encoder(name: "random encoder", steps: 0, checkpoint: nil, initSeed: options.seed.derived("random encoder")),
+                   short: Encoder(name: "short run", steps: shortSteps, checkpoint: short, initSeed: 0),
+                   long: long.map { Encoder(name: "long run, seed \($0.seed)", steps: $0.steps, checkpoint: $0.url, initSeed: 0) })
+    }
+
+    /// Scores k-NN (each k) and the probe on one block's features over the protocol.
+    func frozenScores(_ config: VisionConfig, _ setup: EvaluationSetup, _ features: FrozenFeatures, block: Int, counts: [Int]) -> [ProtocolScores] {
+        var scores = config.neighbourCounts.map { ProtocolScores("\($0)-NN") } + [ProtocolScores("linear probe")]
+        for count in counts {
+            for seed in 0..<setup.seeds(count) {
+                let labelled = setup.subset(count, seed: seed)
+                let x = features.train[block].indexSelect(labelled, along: 0), labels = labelled.map { setup.train.labels[$0] }
+                for (i, k) in config.neighbourCounts.enumerated() {
+                    let knn = NearestNeighbourClassifier(features: x, labels: labels, classCount: 10, k: k, vote: vote(config, k: k))
+                    scores[i].record(knn.accuracy(features.test[block], labels: setup.test.labels), count: count, seed: seed)
+                }
+                let probe = LogisticRegression(features: x, labels: labels, classCount: 10, inverseRegularization: config.logisticC)
+                scores[scores.count - 1].record(probe.accuracy(features.test[block], labels: setup.test.labels), count: count, seed: seed)
+            }
+        }
+        return scores
+    }
+
+    func frozenSection(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup, encoders: EncoderSet) throws -> FrozenResults {
+        chapter.section("4. The frozen encoders: nearest neighbours and a linear probe")
+        chapter.say("""
+            Each encoder is frozen and every image becomes one vector per block: the block's output averaged over \
+            the 49 patches (BEiT's mean pooling of the residual stream), standardized with the statistics of the \
+            \(setup.train.count) training images (no label is used for that). The same k-NN and the same logistic \
+            regression as on the pixels then read these vectors instead: what they score is what pretraining put \
+            within reach of a linear map or of a similarity. Encoders: a random initialization; the chapter's short \
+            run (section 2); and the long runs of `make pretrained` (\(encoders.long.map { "\($0.steps) steps" }.first ?? "none"), \
+            one per pretraining seed, committed under pretrained/).
+            """)
+        var result = FrozenResults()
+        let backbones = try encoders.all.map { try $0.backbone(config) }
+        let (features, seconds) = measure {
+            backbones.mapSideBySide { FrozenFeatures($0, train: setup.train, test: setup.test) }
+        }
+        for (encoder, f) in zip(encoders.all, features) { result.features[encoder.name] = f }
+        print("  features of \(setup.train.count + setup.test.count) images from \(encoders.all.count) encoders in \(formatDuration(seconds))")
+        let kinds: [(String, [Encoder])] = [("random encoder", [encoders.random])] + (encoders.short.map { [("short run", [$0])] } ?? [])
+            + (encoders.long.isEmpty ? [] : [("long runs", encoders.long)])
+        let last = config.encoder.blockCount - 1
+        let scored = features.mapSideBySide { frozenScores(config, setup, $0, block: last, counts: setup.counts) }
+        let byName = Dictionary(uniqueKeysWithValues: zip(encoders.all.map(\.name), scored))
+        for (kind, members) in kinds {
+            let perMethod = (0..<(config.neighbourCounts.count + 1)).map { m in
+                SeededScores(name: "\(kind): \(byName[members[0].name]![m].name)", runs: members.map { byName[$0.name]![m] })
+            }
+            result.methods.append((kind, perMethod))
+        }
+        print("  last block, mean-pooled; long runs: the mean over pretraining seeds, and the range of their means")
+        printSeededTable(setup, result.methods.flatMap(\.scores))
+
+        // Block by block, at one count.
+        result.blockCount = setup.counts.contains(100) ? 100 : setup.counts[0]
+        let blockScores = features.flatMap { f in (0..<config.encoder.blockCount).map { (f, $0) } }.mapSideBySide { features, block in
+            frozenScores(config, setup, features, block: block, counts: [result.blockCount])
+        }
+        print("\n  block by block, with \(result.blockCount) labels (\(config.neighbourCounts.last!)-NN / linear probe):")
+        for (kind, members) in kinds {
+            var line = "  " + kind.padding(toLength: 20, withPad: " ", startingAt: 0)
+            for block in 0..<config.encoder.blockCount {
+                let rows = members.map { encoders.all.map(\.name).firstIndex(of: $0.name)! * config.encoder.blockCount + block }
+                let nearest = mean(rows.map { blockScores[$0][config.neighbourCounts.count - 1].statistics(result.blockCount)!.mean })
+                let probe = mean(rows.map { blockScores[$0].last!.statistics(result.blockCount)!.mean })
+                result.blocks.append((kind, block + 1, nearest, probe))
+                line += String(format: "   block %d: %4.1f / %4.1f", block + 1, 100 * nearest, 100 * probe)
+            }
+            print(line)
+        }
+        pcaFigures(chapter, setup, before: features[0], after: features.last!, afterName: encoders.all.last!.name)
+        return result
+    }
+
+    /// The test images' last-block features on their first two principal directions, before and after pretraining.
+    func pcaFigures(_ chapter: Chapter, _ setup: EvaluationSetup, before: FrozenFeatures, after: FrozenFeatures, afterName: String) {
+        for (name, features, title) in [("before", before, "random initialization"), ("after", after, afterName)] {
+            let (x, y) = principalComponents(features.test.last!)
+            chapter.figure("05-pca-\(name).png") { path throws(PlotError) in
+                var figure = Figure(title: "Test features, \(title): first two principal components", xLabel: "PC 1", yLabel: "PC 2")
+                for digit in 0..<10 {
+                    let rows = setup.test.labels.indices.filter { setup.test.labels[$0] == digit }
+                    figure.add(.points(x: rows.map { x[$0] }, y: rows.map { y[$0] }, title: "\(digit)", color: digit + 1, size: 0.5))
+                }
+                try figure.render(to: path)
+            }
+        }
+    }
+
+    /// One row per method; a method with several encoders shows the mean of their means and the range of those.
+    func printSeededTable(_ setup: EvaluationSetup, _ methods: [SeededScores], width: Int = 44) {
+        print("  " + "labels:".padding(toLength: width, withPad: " ", startingAt: 0) + setup.counts.map { String(format: "%18d", $0) }.joined())
+        for method in methods {
+            let cells = setup.counts.map { count -> String in
+                if method.runs.count == 1 { return cell(method.runs[0].statistics(count)) }
+                let means = method.runMeans(count)
+                guard !means.isEmpty else { return cell(nil) }
+                let text = String(format: "%.1f (%.1f-%.1f)", 100 * mean(means), 100 * means.min()!, 100 * means.max()!)
+                return String(repeating: " ", count: max(1, 18 - text.count)) + text
+            }
+            print("  " + method.name.padding(toLength: width, withPad: " ", startingAt: 0) + cells.joined())
+        }
+    }
+}
+
+/// The mean of some values (NaN when there are none).
+func mean(_ values: [Float]) -> Float { values.isEmpty ? .nan : values.reduce(0, +) / Float(values.count) }
