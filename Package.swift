@@ -80,6 +80,12 @@ let package = Package(
             path: "benchmarks/data2vec-step",
             swiftSettings: numericSettings),
 
+        // The harnesses of the trials that docs/deviations.md cites (results/trials/).
+        .executableTarget(name: "trial-ch06-ctc", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],
+                          path: "results/trials/ch06-ctc", swiftSettings: numericSettings),
+        .executableTarget(name: "trial-ch07-sst2", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],
+                          path: "results/trials/ch07-sst2", swiftSettings: numericSettings),
+
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "WideKernels"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),

@@ -24,7 +24,7 @@
 // numbers whichever way an operand is stored; swapping the two operands of the score product (K Q^T
 // instead of Q K^T) gives the same floats with the SkylakeX kernels and rounds differently with Haswell's,
 // and SkylakeX rounds a transposed operand differently at dh = 8 from T = 32 on
-// (results/trials/attention-transposed.txt).
+// (trial log in the git history: `git log -- results/trials/attention-transposed.txt`).
 //
 // Attention dropout (the paper's student: 0.1 for speech and text, 0.05 for vision) multiplies A by a
 // random mask M of 0 and 1 / (1 - p) before the product with V: O = (A * M) V. Backward then uses

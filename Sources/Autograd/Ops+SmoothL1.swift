@@ -8,7 +8,7 @@
 //
 // Written out as six ops (subtract, abs, square, scale, shift, where) this took six passes forward and
 // eight backward over the masked rows and a mask array built on the caller: about a millisecond of a
-// vision-tiny training step (results/trials/step-small-ops.txt). Here it is one pass each way. Every element is rounded exactly as in that
+// vision-tiny training step (trial log in the git history: `git log -- results/trials/step-small-ops.txt`). Here it is one pass each way. Every element is rounded exactly as in that
 // composition: 0.5 / beta and 0.5 * beta are rounded once, (d * d) * (0.5 / beta), and the gradient
 // (g * (0.5 / beta)) * (2 d), so a training run's numbers do not move.
 extension Tensor {

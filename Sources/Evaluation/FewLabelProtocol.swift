@@ -18,6 +18,8 @@ public struct FewLabelProtocol: Sendable {
     public let seeds: Int
     /// count -> seed -> the indices of the labelled examples (class-balanced).
     public let subsets: [Int: [[Int]]]
+    /// The seed every draw derives from.
+    public let seed: UInt64
 
     /// Draws every subset from `labels` with seeds derived from `seed` (see `UInt64.derived`).
     public init(labels: [Int], classCount: Int, counts: [Int], seeds: Int, seed: UInt64) throws(EvaluationError) {
@@ -33,6 +35,7 @@ public struct FewLabelProtocol: Sendable {
         self.counts = counts
         self.seeds = seeds
         self.subsets = subsets
+        self.seed = seed
     }
 
     /// The labelled examples of evaluation seed `seed` at `count` labels.
@@ -45,12 +48,15 @@ public struct ProtocolScores: Sendable {
     public let name: String
     /// count -> scores by seed.
     public private(set) var scores: [Int: [Float]] = [:]
+    /// count -> seed -> the labelled examples the score was measured with (to check that methods shared them).
+    public private(set) var subsets: [Int: [Int: [Int]]] = [:]
 
     /// No scores yet.
     public init(_ name: String) { self.name = name }
 
-    /// Records the score of evaluation seed `seed` at `count` labels.
-    public mutating func record(_ score: Float, count: Int, seed: Int) {
+    /// Records the score of evaluation seed `seed` at `count` labels, measured with the labelled examples `subset`.
+    public mutating func record(_ score: Float, count: Int, seed: Int, subset: [Int]) {
+        subsets[count, default: [:]][seed] = subset
         var row = scores[count] ?? []
         if row.count <= seed { row += [Float](repeating: .nan, count: seed + 1 - row.count) }
         row[seed] = score
@@ -66,4 +72,22 @@ public struct ProtocolScores: Sendable {
         let pairs = zip(mine, theirs).filter { !$0.0.isNaN && !$0.1.isNaN }
         return pairs.isEmpty ? nil : SeedStatistics(pairs.map { $0 - $1 })
     }
+}
+
+/// Whether every method that was scored at the same count and evaluation seed was given the same labelled
+/// examples (the protocol's first promise), and how many (method, count, seed) scores were compared.
+public func sameLabelledExamples(_ methods: [ProtocolScores]) -> (holds: Bool, compared: Int) {
+    var seen: [String: [Int]] = [:]
+    var compared = 0
+    for method in methods {
+        for (count, bySeed) in method.subsets {
+            for (seed, subset) in bySeed {
+                compared += 1
+                let key = "\(count)|\(seed)"
+                if let first = seen[key], first != subset { return (false, compared) }
+                seen[key] = subset
+            }
+        }
+    }
+    return (true, compared)
 }

@@ -48,28 +48,35 @@ struct Chapter06ExerciseTests {
     }
 
     /// Exercise 4: the CTC loss by hand on two frames is worked in Tests/AutogradTests/CTCTests.swift
-    /// (`twoFramesByHand`); here, the count of frame paths that read a label sequence. For T frames and the
-    /// single label "1" with a blank, the paths are the T-frame strings over {blank, 1} whose 1s form one run:
-    /// T (T + 1) / 2 of them (choose the run's start and end).
-    @Test func exercise4_pathsThatReadOneLabel() {
+    /// (`twoFramesByHand`). Here the same reasoning over more frames, checked against the project's CTC: with
+    /// two symbols (blank, "1") equally likely at every frame, every T-frame path has probability 2^-T, and the
+    /// paths that read "1" are those whose 1s form one run: T (T + 1) / 2 of them (choose the run's first and
+    /// last frame). So the loss of the label "1" is -log(T (T + 1) / 2 / 2^T).
+    @Test func exercise4_theLossCountsThePathsThatReadTheLabel() {
         for frames in 1...6 {
-            var count = 0
-            for code in 0..<(1 << frames) {
-                let path = (0..<frames).map { (code >> $0) & 1 }
-                let runs = zip([0] + path, path).filter { $0 == 0 && $1 == 1 }.count
-                if runs == 1 { count += 1 }
-            }
-            #expect(count == frames * (frames + 1) / 2)
+            let uniform = Tensor.zeros([1, frames, 2])  // equal logits: each symbol 1/2 at every frame
+            let loss = Tensor.ctcLoss(logits: uniform, inputLengths: [frames], targets: [[1]]).item
+            let paths = Double(frames * (frames + 1) / 2)
+            #expect(abs(Double(loss) - (-log(paths / pow(2, Double(frames))))) < 1e-5, "T = \(frames)")
         }
     }
 
-    /// Exercise 5 (--ctc-frames-per-step 1): a string of 3 digits over 1.5 s is 150 frames of 10 ms. With one output
-    /// per frame, at least 150 - 3 = 147 outputs must be blanks (or repeats); with one per 20 ms, 75 - 3 = 72. The
-    /// recognizer's steps: ceil(frames / k).
-    @Test func exercise5_fewerStepsFewerBlanks() {
-        let (frames, digits) = (150, 3)
-        let steps = [1, 2].map { k in (frames + k - 1) / k }
-        #expect(steps == [150, 75])
-        #expect(steps.map { $0 - digits } == [147, 72])
+    /// Exercise 5 (--ctc-frames-per-step 1): a clip of 1.5 s is about 150 frames of 10 ms. With one CTC output per
+    /// frame, a string of 3 digits leaves at least 150 - 3 outputs to blanks (or repeats); with one output per two
+    /// frames (the chapter's default), about half as many: fewer blanks to learn before the first digit appears.
+    @Test func exercise5_oneOutputPerFrameHasTwiceTheStepsToFillWithBlanks() {
+        var rng = RandomGenerator(seed: 65)
+        let frontEnd = SpeechFrontEndConfiguration(dimension: 16)
+        let encoder = TransformerConfiguration(blockCount: 1, dimension: 16, headCount: 2, feedForwardDimension: 32, placement: .postLN)
+        let clip = AudioBatch([(0..<12_000).map { _ in Float(rng.normal()) }])  // 1.5 s at 8 kHz
+        let steps = [1, 2].map { k -> Int in
+            let recognizer = SpeechRecognizer(backbone: SpeechBackbone(frontEnd: frontEnd, encoder: encoder, using: &rng), symbols: 11,
+                                              framesPerStep: k, using: &rng)
+            let (logits, lengths) = Tensor.withoutGradients { recognizer(clip, frozenCNN: false) }
+            #expect(logits.shape[1] == lengths[0])
+            return lengths[0]
+        }
+        #expect(steps[0] == 149 && steps[1] == 75)
+        #expect(steps.map { $0 - 3 } == [146, 72])
     }
 }

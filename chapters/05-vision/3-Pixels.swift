@@ -25,6 +25,16 @@ struct EvaluationSetup {
 
     /// The labelled images of one draw.
     func subset(_ count: Int, seed: Int) -> [Int] { draws.subset(count, seed: seed) }
+
+    /// The shifted copies of one draw's labelled images that the methods which train once (the references, the
+    /// frozen probes) see beside them: `copies` per image, [L copies, 28, 28], and their labels. The same for
+    /// every method: the shifts are drawn from the draw's own seed.
+    func shiftedCopies(_ count: Int, seed: Int, _ config: VisionConfig) -> (images: Tensor, labels: [Int])? {
+        guard config.maximumShift > 0, config.shiftedCopies > 0 else { return nil }
+        var rng = RandomGenerator(seed: draws.seed.derived("shifted copies \(count)", seed))
+        let repeated = subset(count, seed: seed).flatMap { [Int](repeating: $0, count: config.shiftedCopies) }
+        return train.shiftedBatch(repeated, maxShift: config.maximumShift, using: &rng)
+    }
 }
 
 /// The three references on pixels, each scored over the protocol.
@@ -37,6 +47,15 @@ struct PixelReferences {
 extension Chapter05 {
     func pixelReferences(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup) -> PixelReferences {
         chapter.section("3. What a skeptic tries first: the pixels")
+        if config.maximumShift > 0 {
+            chapter.say("""
+                Every method of sections 3-6 gets the same light augmentation: its labelled images moved by up to \
+                \(config.maximumShift) pixels across and down (a digit a pixel or two off centre is the same digit). \
+                Networks trained on them draw a new shift for every image of every batch; the methods that fit \
+                once (these references and the frozen probes) see \(config.shiftedCopies) shifted copies of each \
+                labelled image beside it, the same copies for all of them.
+                """)
+        }
         chapter.say("""
             Before any network, the references a skeptic tries first, on the raw 784 pixels of the same labelled \
             images every later method gets (\(setup.counts.map(String.init).joined(separator: ", ")) labels, \
@@ -61,7 +80,11 @@ extension Chapter05 {
                 // One job per draw, side by side on the cores.
                 let scores = Array(0..<setup.seeds(count)).mapSideBySide { seed -> [Float] in
                     let labelled = setup.subset(count, seed: seed)
-                    let features = trainPixels.indexSelect(labelled, along: 0), labels = labelled.map { setup.train.labels[$0] }
+                    var features = trainPixels.indexSelect(labelled, along: 0), labels = labelled.map { setup.train.labels[$0] }
+                    if let copies = setup.shiftedCopies(count, seed: seed, config) {
+                        features = Tensor.concatenate([features, copies.images.reshaped([copies.labels.count, 784]) * MNIST.std + MNIST.mean], along: 0)
+                        labels += copies.labels
+                    }
                     let nearest = config.neighbourCounts.map { k in
                         NearestNeighbourClassifier(features: features, labels: labels, classCount: 10, k: k, vote: vote(config, k: k))
                             .accuracy(testPixels, labels: setup.test.labels)
@@ -70,8 +93,9 @@ extension Chapter05 {
                     return nearest + [logistic.accuracy(testPixels, labels: setup.test.labels)]
                 }
                 for (seed, row) in scores.enumerated() {
-                    for i in config.neighbourCounts.indices { result.nearest[i].record(row[i], count: count, seed: seed) }
-                    result.logistic.record(row.last!, count: count, seed: seed)
+                    let subset = setup.subset(count, seed: seed)
+                    for i in config.neighbourCounts.indices { result.nearest[i].record(row[i], count: count, seed: seed, subset: subset) }
+                    result.logistic.record(row.last!, count: count, seed: seed, subset: subset)
                 }
             }
         }

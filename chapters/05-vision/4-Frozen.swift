@@ -37,29 +37,41 @@ struct EncoderSet {
     var all: [Encoder] { [random] + (short.map { [$0] } ?? []) + long }
 }
 
-/// A backbone's frozen features of a set of images, computed once in evaluation mode: each block's output
-/// averaged over the 49 patches, [N, D] per block, standardized with the training images' statistics (no
-/// labels used).
+/// A backbone's frozen features, computed in evaluation mode: each block's output averaged over the 49 patches,
+/// [N, D] per block, standardized with the training images' statistics (no labels used). The training and test
+/// images' features are computed once; `features(of:)` computes those of other images (the shifted copies).
 struct FrozenFeatures {
+    var backbone: VisionBackbone
+    var scalers: [FeatureStandardizer]
     var train: [Tensor], test: [Tensor]
     var blockCount: Int { train.count }
 
     init(_ backbone: VisionBackbone, train: MNIST, test: MNIST) {
         backbone.eval()
-        func pooled(_ data: MNIST) -> [Tensor] {
-            var blocks: [[Tensor]] = Array(repeating: [], count: backbone.encoder.blocks.count)
-            for indices in chunks(Array(0..<data.count), size: 250) {
-                Tensor.withoutGradients {
-                    let encoded = backbone.encode(data.batch(indices).images, recordBlocks: true).output
-                    for (i, record) in encoded.blocks.enumerated() { blocks[i].append(record.output.mean(alongAxes: [1])) }
-                }
-            }
-            return blocks.map { Tensor.concatenate($0, along: 0) }
-        }
-        let (rawTrain, rawTest) = (pooled(train), pooled(test))
+        self.backbone = backbone
+        let rawTrain = FrozenFeatures.pooled(backbone, train.batch(Array(0..<train.count)).images)
         let scalers = rawTrain.map { FeatureStandardizer(fitting: $0) }
+        self.scalers = scalers
         self.train = zip(scalers, rawTrain).map { $0($1) }
-        self.test = zip(scalers, rawTest).map { $0($1) }
+        self.test = zip(scalers, FrozenFeatures.pooled(backbone, test.batch(Array(0..<test.count)).images)).map { $0($1) }
+    }
+
+    /// The standardized features of `images` [N, 28, 28], one [N, D] per block.
+    func features(of images: Tensor) -> [Tensor] {
+        zip(scalers, FrozenFeatures.pooled(backbone, images)).map { $0($1) }
+    }
+
+    /// Each block's output averaged over the patches, [N, D] per block, 250 images at a time.
+    static func pooled(_ backbone: VisionBackbone, _ images: Tensor) -> [Tensor] {
+        var blocks: [[Tensor]] = Array(repeating: [], count: backbone.encoder.blocks.count)
+        for start in stride(from: 0, to: images.shape[0], by: 250) {
+            Tensor.withoutGradients {
+                let batch = images.sliced(start..<min(start + 250, images.shape[0]), along: 0)
+                let encoded = backbone.encode(batch, recordBlocks: true).output
+                for (i, record) in encoded.blocks.enumerated() { blocks[i].append(record.output.mean(alongAxes: [1])) }
+            }
+        }
+        return blocks.map { Tensor.concatenate($0, along: 0) }
     }
 }
 
@@ -97,19 +109,27 @@ extension Chapter05 {
                    long: long.map { Encoder(name: "long run, seed \($0.seed)", steps: $0.steps, checkpoint: $0.url, initSeed: 0) })
     }
 
-    /// Scores k-NN (each k) and the probe on one block's features over the protocol.
-    func frozenScores(_ config: VisionConfig, _ setup: EvaluationSetup, _ features: FrozenFeatures, block: Int, counts: [Int]) -> [ProtocolScores] {
-        var scores = config.neighbourCounts.map { ProtocolScores("\($0)-NN") } + [ProtocolScores("linear probe")]
+    /// Scores k-NN (each k) and the probe on each of `blocks`' features over the protocol: one list of methods
+    /// per block.
+    func frozenScores(_ config: VisionConfig, _ setup: EvaluationSetup, _ features: FrozenFeatures, blocks: [Int], counts: [Int]) -> [[ProtocolScores]] {
+        var scores = blocks.map { _ in config.neighbourCounts.map { ProtocolScores("\($0)-NN") } + [ProtocolScores("linear probe")] }
         for count in counts {
             for seed in 0..<setup.seeds(count) {
                 let labelled = setup.subset(count, seed: seed)
-                let x = features.train[block].indexSelect(labelled, along: 0), labels = labelled.map { setup.train.labels[$0] }
-                for (i, k) in config.neighbourCounts.enumerated() {
-                    let knn = NearestNeighbourClassifier(features: x, labels: labels, classCount: 10, k: k, vote: vote(config, k: k))
-                    scores[i].record(knn.accuracy(features.test[block], labels: setup.test.labels), count: count, seed: seed)
+                let copies = setup.shiftedCopies(count, seed: seed, config)
+                let copyFeatures = copies.map { features.features(of: $0.images) }
+                let labels = labelled.map { setup.train.labels[$0] } + (copies?.labels ?? [])
+                for (b, block) in blocks.enumerated() {
+                    var x = features.train[block].indexSelect(labelled, along: 0)
+                    if let copyFeatures { x = Tensor.concatenate([x, copyFeatures[block]], along: 0) }
+                    for (i, k) in config.neighbourCounts.enumerated() {
+                        let knn = NearestNeighbourClassifier(features: x, labels: labels, classCount: 10, k: k, vote: vote(config, k: k))
+                        scores[b][i].record(knn.accuracy(features.test[block], labels: setup.test.labels), count: count, seed: seed, subset: labelled)
+                    }
+                    let probe = LogisticRegression(features: x, labels: labels, classCount: 10, inverseRegularization: config.logisticC)
+                    scores[b][scores[b].count - 1].record(probe.accuracy(features.test[block], labels: setup.test.labels),
+                                                          count: count, seed: seed, subset: labelled)
                 }
-                let probe = LogisticRegression(features: x, labels: labels, classCount: 10, inverseRegularization: config.logisticC)
-                scores[scores.count - 1].record(probe.accuracy(features.test[block], labels: setup.test.labels), count: count, seed: seed)
             }
         }
         return scores
@@ -136,7 +156,7 @@ extension Chapter05 {
         let kinds: [(String, [Encoder])] = [("random encoder", [encoders.random])] + (encoders.short.map { [("short run", [$0])] } ?? [])
             + (encoders.long.isEmpty ? [] : [("long runs", encoders.long)])
         let last = config.encoder.blockCount - 1
-        let scored = features.mapSideBySide { frozenScores(config, setup, $0, block: last, counts: setup.counts) }
+        let scored = features.mapSideBySide { frozenScores(config, setup, $0, blocks: [last], counts: setup.counts)[0] }
         let byName = Dictionary(uniqueKeysWithValues: zip(encoders.all.map(\.name), scored))
         for (kind, members) in kinds {
             let perMethod = (0..<(config.neighbourCounts.count + 1)).map { m in
@@ -149,16 +169,16 @@ extension Chapter05 {
 
         // Block by block, at one count.
         result.blockCount = setup.counts.contains(100) ? 100 : setup.counts[0]
-        let blockScores = features.flatMap { f in (0..<config.encoder.blockCount).map { (f, $0) } }.mapSideBySide { features, block in
-            frozenScores(config, setup, features, block: block, counts: [result.blockCount])
+        let blockScores = features.mapSideBySide {  // [encoder][block][method]
+            frozenScores(config, setup, $0, blocks: Array(0..<config.encoder.blockCount), counts: [result.blockCount])
         }
         print("\n  block by block, with \(result.blockCount) labels (\(config.neighbourCounts.last!)-NN / linear probe):")
         for (kind, members) in kinds {
             var line = "  " + kind.padding(toLength: 20, withPad: " ", startingAt: 0)
+            let rows = members.map { member in encoders.all.firstIndex { $0.name == member.name }! }
             for block in 0..<config.encoder.blockCount {
-                let rows = members.map { encoders.all.map(\.name).firstIndex(of: $0.name)! * config.encoder.blockCount + block }
-                let nearest = mean(rows.map { blockScores[$0][config.neighbourCounts.count - 1].statistics(result.blockCount)!.mean })
-                let probe = mean(rows.map { blockScores[$0].last!.statistics(result.blockCount)!.mean })
+                let nearest = mean(rows.map { blockScores[$0][block][config.neighbourCounts.count - 1].statistics(result.blockCount)!.mean })
+                let probe = mean(rows.map { blockScores[$0][block].last!.statistics(result.blockCount)!.mean })
                 result.blocks.append((kind, block + 1, nearest, probe))
                 line += String(format: "   block %d: %4.1f / %4.1f", block + 1, 100 * nearest, 100 * probe)
             }

@@ -19,6 +19,9 @@ struct FineTuningResults {
     var learningRates: [String: [Int: Float]] = [:]
     /// Per arm and count, the updates each run took.
     var updates: [String: [Int: [Int]]] = [:]
+    /// Every choice of a learning rate: the labelled images held out of the draw that decided it (none: the
+    /// grid's middle rate, nothing chosen).
+    var choices: [(arm: String, count: Int, heldOut: Int)] = []
 
     func arm(_ name: String) -> SeededScores? { arms.first { $0.name == name } }
 }
@@ -57,6 +60,7 @@ extension Chapter05 {
         var done: [String: Float] = [:]  // "arm|encoder|count|seed|rate" -> accuracy (and the updates)
         var steps: [String: Int] = [:]
         var validation: [String: Float] = [:]  // the best held-out score of each run
+        var heldOut: [String: Int] = [:]  // the labelled images held out of each run
         func key(_ job: FineTuneJob) -> String { "\(job.arm)|\(job.encoder.name)|\(job.count)|\(job.seed)|\(job.learningRate)" }
         func run(_ jobs: [FineTuneJob]) throws {
             let outcomes = try jobs.mapSideBySide { try fineTune($0, config, setup) }
@@ -64,6 +68,7 @@ extension Chapter05 {
                 done[key(job)] = accuracy
                 steps[key(job)] = report.steps
                 if let score = report.bestValidationScore { validation[key(job)] = score }
+                heldOut[key(job)] = report.validationExamples
             }
         }
         let start = Date()
@@ -79,6 +84,10 @@ extension Chapter05 {
                                                < validation[key(FineTuneJob(arm: arm.name, encoder: arm.encoders[0], count: count, seed: 0, learningRate: $1))] ?? -1 }!
                     : middle
                 result.learningRates[arm.name, default: [:]][count] = rate
+                if choosable.contains(count) {
+                    let first = FineTuneJob(arm: arm.name, encoder: arm.encoders[0], count: count, seed: 0, learningRate: rate)
+                    result.choices.append((arm.name, count, heldOut[key(first)] ?? 0))
+                }
             }
         }
         // Every draw with every encoder at its arm's rate (what the grid already ran is not run again).
@@ -91,7 +100,7 @@ extension Chapter05 {
             var runs = arm.encoders.map { ProtocolScores(arm.encoders.count == 1 ? arm.name : "\(arm.name): \($0.name)") }
             for job in jobs where job.arm == arm.name {
                 let e = arm.encoders.firstIndex { $0.name == job.encoder.name }!
-                runs[e].record(done[key(job)]!, count: job.count, seed: job.seed)
+                runs[e].record(done[key(job)]!, count: job.count, seed: job.seed, subset: setup.subset(job.count, seed: job.seed))
                 result.updates[arm.name, default: [:]][job.count, default: []].append(steps[key(job)]!)
             }
             result.arms.append(SeededScores(name: arm.name, runs: runs))
@@ -116,11 +125,13 @@ extension Chapter05 {
             let logits = chunks(indices, size: 500).map { model(data.batch($0).images) }
             return accuracy(logits: Tensor.concatenate(logits, along: 0), labels: indices.map { data.labels[$0] })
         }
+        var shifts = RandomGenerator(seed: options.seed.derived("shifts \(job.count)", job.seed))
         let report = trainWithEarlyStopping(
             model, optimization: optimization, examples: setup.subset(job.count, seed: job.seed), labels: setup.train.labels,
             budget: config.fineTuningBudget, seed: options.seed.derived("fine-tune \(job.count)", job.seed),
             loss: { batch in
-                let (images, labels) = setup.train.batch(batch)
+                let (images, labels) = config.maximumShift > 0 ? setup.train.shiftedBatch(batch, maxShift: config.maximumShift, using: &shifts)
+                                                               : setup.train.batch(batch)
                 return Loss.crossEntropy(logits: model(images), labels: labels)
             },
             score: { accuracyOn(setup.train, $0) })

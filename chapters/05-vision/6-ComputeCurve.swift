@@ -37,7 +37,7 @@ extension Chapter05 {
         var curve = ComputeCurve(count: count)
         let last = config.encoder.blockCount - 1
         func point(_ steps: Int, _ features: [FrozenFeatures]) -> CurvePoint {
-            let scores = features.mapSideBySide { frozenScores(config, setup, $0, block: last, counts: [count]) }
+            let scores = features.mapSideBySide { frozenScores(config, setup, $0, blocks: [last], counts: [count])[0] }
             return CurvePoint(steps: steps, encoders: features.count,
                               nearest: scores.map { $0[config.neighbourCounts.count - 1].statistics(count)!.mean },
                               probe: scores.map { $0.last!.statistics(count)!.mean })

@@ -32,6 +32,11 @@ extension Chapter05 {
                     String(format: "%+.1f (%+.1f to %+.1f)", 100 * $0.mean, 100 * $0.values.min()!, 100 * $0.values.max()!) }.joined(separator: ";  "))
             }
         }
+        let everyScore = pixels.all + frozen.methods.flatMap { $0.scores.flatMap(\.runs) } + tuned.arms.flatMap(\.runs)
+        let shared = sameLabelledExamples(everyScore)
+        chapter.check(shared.holds, "every method was scored with the same labelled images at each count and draw (\(shared.compared) scores compared)")
+        chapter.check(tuned.choices.allSatisfy { $0.heldOut > 0 },
+                      "every learning rate chosen (\(tuned.choices.count) choices) was chosen on labelled images held out of its draw, none on test images")
         guard !options.quick else { return exercises(chapter) }
 
         // Goals, with the long runs (mean over pretraining seeds and draws).

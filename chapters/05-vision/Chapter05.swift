@@ -78,6 +78,11 @@ struct VisionConfig {
     /// is chosen per label count and per method on the labelled images held out of the first draw.
     var fineTuning = AdamWConfiguration(peakLearningRate: 1e-3, weightDecay: 0.05, warmupFraction: 0.1)
     var learningRates: [Float] = [3e-4, 1e-3, 3e-3]
+    /// Light augmentation, for every method alike: labelled images moved by up to `maximumShift` pixels across
+    /// and down (0: none). Training networks draw a new shift for every image of every batch; the references and
+    /// the frozen probes, which train once, get `shiftedCopies` shifted copies of each labelled image beside it.
+    var maximumShift = 2
+    var shiftedCopies = 4
     var fineTuningBudget = TrainingBudget(maximumEpochs: 200, maximumSteps: 1500, minimumSteps: 300, batchSize: 64,
                                           minimumStepsBetweenValidations: 25, maximumStepsBetweenValidations: 150, patience: 4)
 
@@ -112,6 +117,7 @@ struct Chapter05: ParsableCommand {
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
     @Option(parsing: .upToNextOption, help: "Labelled training images per evaluation run (default 10 50 100 1000 10000).") var labelCounts: [Int] = []
     @Option(help: "Evaluation seeds: draws of the labelled images per count (default 5).") var evaluationSeeds: Int?
+    @Option(help: "Augmentation: shift labelled images by up to this many pixels, for every method (default 2; 0 for none).") var maximumShift: Int?
     @Option(help: "Weight initialization: scaled (data2vec vision's, scaled to the width; default) or beit (unscaled std 0.02).") var initializer: String?
 
     func validate() throws {
@@ -128,6 +134,7 @@ struct Chapter05: ParsableCommand {
             throw ValidationError("--snapshot-steps must lie between 1 and the pretraining steps, got \(bad)")
         }
         if let bad = labelCounts.first(where: { $0 < 10 }) { throw ValidationError("--label-counts must be at least 10 each (one per class), got \(bad)") }
+        if let maximumShift, !(0...6).contains(maximumShift) { throw ValidationError("--maximum-shift must be between 0 and 6 pixels, got \(maximumShift)") }
         if let evaluationSeeds, !(1...100).contains(evaluationSeeds) { throw ValidationError("--evaluation-seeds must be between 1 and 100, got \(evaluationSeeds)") }
         if noPretrained && !pretrained.isEmpty { throw ValidationError("--no-pretrained and --pretrained contradict each other; give one") }
         if reuseCheckpoint && (pretrainOnly || pretrainSteps != nil) { throw ValidationError("--reuse-checkpoint skips pretraining; it cannot go with --pretrain-only or --pretrain-steps") }
@@ -148,6 +155,7 @@ struct Chapter05: ParsableCommand {
             config.fineTuneCounts = config.fineTuneCounts.filter(labelCounts.contains)
         }
         if let evaluationSeeds { config.evaluationSeeds = evaluationSeeds }
+        if let maximumShift { config.maximumShift = maximumShift }
         if initializer == "beit" { (config.encoder.initializer, config.frontEnd.initializer) = (.beitTruncatedNormal, .beitTruncatedNormal) }
         if let checkpoint { config.checkpoint = checkpoint }
         if !pretrained.isEmpty { config.pretrained = pretrained }

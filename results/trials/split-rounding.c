@@ -1,6 +1,7 @@
 // Trial: does a product cut into two blocks of columns of C give the same bits as the whole product?
 // Row-major C[m, n] = 0.5 A[m, k] B[k, n], cut at column r; prints the columns and rows where the two differ.
-//   gcc -O2 split-rounding.c -o split-rounding -lopenblas && OPENBLAS_CORETYPE=Haswell ./split-rounding 40 200 150 96
+//   from the repository root: gcc -O2 results/trials/split-rounding.c -o .build/split-rounding -lopenblas
+//   OPENBLAS_CORETYPE=Haswell .build/split-rounding 40 200 150 96
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -37,7 +37,7 @@ public enum BLAS {
     // spin (calling sched_yield) for up to 2^28 cycles before they sleep. On two cores that spinning
     // competes with the engine's own threads (Parallel.swift: attention, GELU, LayerNorm), and a profile of
     // a two-thread vision-tiny step spent 24.8% of its samples in the scheduler and system calls
-    // (results/trials/profile-vision-tiny-2-before-f50fc2b.txt). So OpenBLAS is told to use one
+    // (trial log in the git history: `git log -- results/trials/profile-vision-tiny-2-before-f50fc2b.txt`). So OpenBLAS is told to use one
     // thread, always, and the engine splits a large product itself into one block of rows (or columns)
     // of C per thread, each a single-threaded sgemm on one of Parallel's threads: one pool owns the cores.
     nonisolated(unsafe) private static var engineThreads = 1

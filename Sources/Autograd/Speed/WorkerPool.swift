@@ -6,7 +6,7 @@
 // lets its worker threads sleep between them, and waking a sleeping thread costs a system call on one side
 // and a trip through the scheduler on the other: on a 2-core AMD EPYC VM, a region of two 20-us chunks
 // took 45-70 us (median of 1,000) through `concurrentPerform`, against 20.4 us here while the worker spins
-// (results/trials/region-wakeup.txt).
+// (trial log in the git history: `git log -- results/trials/region-wakeup.txt`).
 // OpenMP runtimes, which PyTorch's CPU kernels use, do the same: a worker spins for a while (GOMP_SPINCOUNT)
 // before it sleeps. A worker here spins for `spinNanoseconds` after its last chunk, then sleeps on a
 // condition until the next region wakes it.

@@ -1,7 +1,9 @@
 // The harness behind results/trials/ch07-sst2-trials.txt: SST-2 fine-tuning from chapter 07's two checkpoints
 // (checkpoints/ch07-text) and from scratch, scored on 20% of the labelled phrases held out (the dev set is
-// never read). Build it as the executable of a scratch package that depends on this repository (products
-// Autograd, NN, Optim, Data2Vec, Datasets, Evaluation), then: exp LABELS MAX_UPDATES LR_DATA2VEC LR_MLM LR_SCRATCH
+// never read). From the repository root, after a full run of chapter 07 (which writes checkpoints/ch07-text):
+//   swift build -c release --product trial-ch07-sst2
+//   .build/release/trial-ch07-sst2 LABELS MAX_UPDATES LR_DATA2VEC LR_MLM LR_SCRATCH     e.g. 1000 800 3e-4 3e-4 3e-4
+// The log was made with the chapter's code of its day; today's chapter 07 and engine move the numbers.
 import Autograd
 import Data2Vec
 import Datasets
@@ -12,10 +14,11 @@ import Optim
 
 // usage: exp7 LABELS MAXSTEPS LR_DATA2VEC LR_MLM LR_SCRATCH
 let a = CommandLine.arguments
+guard a.count == 6 else { print("usage: trial-ch07-sst2 LABELS MAX_UPDATES LR_DATA2VEC LR_MLM LR_SCRATCH (e.g. 1000 800 3e-4 3e-4 3e-4)"); exit(64) }
 let count = Int(a[1])!, maxSteps = Int(a[2])!, lrs = [Float(a[3])!, Float(a[4])!, Float(a[5])!]
-let folder = URL(fileURLWithPath: "/work/main/checkpoints/ch07-text")
+let folder = URL(fileURLWithPath: "checkpoints/ch07-text")
 let tokenizer = try BytePairEncoding.load(from: folder)
-let train = try SST2(URL(fileURLWithPath: "/work/main/data/text/sst2_train.tsv"))
+let train = try SST2(URL(fileURLWithPath: "data/text/sst2_train.tsv"))
 let ids = train.sentences.map { tokenizer.sentence($0, maxLength: 64) }
 let fe = TextFrontEndConfiguration(vocabularySize: 4096, dimension: 64)
 let enc = TransformerConfiguration(blockCount: 4, dimension: 64, headCount: 4, feedForwardDimension: 256, placement: .postLN,
