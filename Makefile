@@ -3,13 +3,14 @@
 #   make test       build and pass the tests
 #   make bench      the benchmark executables
 #   make quick      every chapter with --quick (what CI runs)
+#   make pretrained the long pretraining runs whose checkpoints are committed under pretrained/ (about an hour)
 # Each target first installs what a fresh Debian/Ubuntu machine lacks (see `make deps`).
 
 SWIFT    ?= swift
 # Every chapter folder chapters/NN-slug is an executable chNN-slug, run in the folders' order.
 CHAPTERS := $(patsubst chapters/%,ch%,$(sort $(wildcard chapters/[0-9]*)))
 
-.PHONY: deps chapters quick test bench list
+.PHONY: deps chapters quick test bench list pretrained
 
 # OpenBLAS (matrix products) and gnuplot (figures), from apt, with sudo when not root.
 deps:
@@ -47,6 +48,16 @@ bench: deps
 	$(SWIFT) build -c release --product bench-data2vec
 	.build/release/bench-mlp
 	.build/release/bench-data2vec --python $(PYTHON)
+
+# Chapter 05's long pretraining: three seeds of 20,000 steps (128 epochs of the 10,000 training images), each
+# saving copies after 2,500, 5,000 and 10,000 steps for the compute curve. Logs in results/pretrained/.
+pretrained: deps
+	$(SWIFT) build -c release --product ch05-vision
+	@set -e; for seed in 0 1 2; do \
+	  scripts/record.sh pretrained/ch05-vision-seed$$seed .build/release/ch05-vision --pretrain-only --seed $$seed \
+	    --pretrain-steps 20000 --snapshot-steps 2500 5000 10000 --checkpoint pretrained/ch05-vision/seed$$seed.safetensors \
+	    --figures-dir .build/pretrained-figures; \
+	done
 
 list:
 	@echo $(CHAPTERS)

@@ -22,7 +22,8 @@ public struct ChapterOptions: ParsableArguments {
     public var figuresDir: String?
 
     /// `--threads`: threads for the products and the engine.
-    @Option(help: "Threads for OpenBLAS's matrix products (default: one per core).")
+    // `.unconditional`: "--threads -3" is read as a value (and refused by `validate`), not as a missing one.
+    @Option(parsing: .unconditional, help: "Threads for OpenBLAS's matrix products (default: one per core).")
     public var threads: Int?
 
     /// The defaults (for tests; the command line fills them in).

@@ -11,6 +11,14 @@ public func requireWritableFolder(_ folder: URL, flag: String) throws {
             throw ChapterError("\(flag) \(folder.path): this is a file, not a folder; give a folder path")
         }
     } else {
+        // The nearest part of the path that exists must be a folder: "afile/sub" cannot be made inside a file.
+        var ancestor = folder.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory) && ancestor.path != "/" {
+            ancestor = ancestor.deletingLastPathComponent()
+        }
+        if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ChapterError("\(flag) \(folder.path): \(ancestor.path) is a file, so no folder can be made inside it; give a folder path")
+        }
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw ChapterError("\(flag) \(folder.path): cannot create the folder (\(systemReason(error))); give a folder you can write to")
         }

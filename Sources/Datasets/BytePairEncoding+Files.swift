@@ -4,6 +4,7 @@
 //                `bytes_to_unicode`: the printable bytes ! .. ~, ¡ .. ¬, ® .. ÿ stand for themselves, the other
 //                68 bytes for the characters U+0100 onwards; a space is "Ġ"), plus <s>, <pad>, </s>, <unk>, <mask>
 //   merges.txt   "#version: 0.2", then one merge per line, "left right", in the order they were learned
+import Autograd
 import Foundation
 
 extension BytePairEncoding {

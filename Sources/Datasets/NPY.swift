@@ -113,7 +113,7 @@ public enum NPYError: Error, CustomStringConvertible, Equatable {
         case .malformedHeader(let path, let reason):
             "\(path): malformed .npy header: \(reason)."
         case .unsupportedDType(let path, let descr):
-            "\(path): dtype '\(descr)' is not supported; use one of <u1, <i2, <i8, <f4 (little-endian), e.g. array.astype('<f4')."
+            "\(path): dtype '\(descr)' is not supported; the readers take <u1, <i2, <i8 and <f4 (little-endian). Save the array with the dtype data/README.md lists for this file, e.g. array.astype('<i8') for labels and offsets, '<i2' for audio."
         case .fortranOrder(let path):
             "\(path): Fortran-order arrays are not supported; save np.ascontiguousarray(array) instead."
         case .truncated(let path, let expected, let found):
@@ -222,26 +222,7 @@ public enum NPY {
     /// Writes `array` to `url` through a temporary file in the same folder and a rename, so a reader
     /// never sees a half-written file.
     public static func write(_ array: NPYArray, to url: URL) throws(NPYError) {
-        do { try AtomicFile.write(encode(array), to: url) } catch { throw .writeFailed(path: url.path, reason: "\(error)") }
-    }
-}
-
-/// Writes files so that they appear whole or not at all.
-public enum AtomicFile {
-    /// Writes `data` to a temporary file beside `url`, then renames it over `url`.
-    public static func write(_ data: Data, to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do {
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: String(cString: strerror(errno))])
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        }
+        do { try AtomicFile.write(encode(array), to: url) } catch { throw .writeFailed(path: url.path, reason: error.reason) }
     }
 }
 

@@ -7,10 +7,18 @@ public enum TextDataError: Error, CustomStringConvertible, Equatable {
     case unreadable(path: String, reason: String)
     case malformed(path: String, line: Int, reason: String)
 
+    /// What is wrong, without the file's name (for messages that name it themselves).
+    public var reason: String {
+        switch self {
+        case .unreadable(_, let reason): reason
+        case .malformed(_, let line, let reason): "line \(line): \(reason)"
+        }
+    }
+
     /// What is wrong with which file.
     public var description: String {
         switch self {
-        case .unreadable(let path, let reason): "\(path): cannot read it: \(reason). Check --data-dir (the folder that holds text/)."
+        case .unreadable(let path, let reason): "\(path): cannot read it: \(reason). Check the path (--data-dir is the folder that holds text/; --sst2-dev names an SST-2 dev file)."
         case .malformed(let path, let line, let reason): "\(path), line \(line): \(reason). Expected a header line, then sentence<TAB>label with label 0 or 1."
         }
     }
@@ -35,15 +43,18 @@ public struct SST2: Sendable {
     /// The number of rows.
     public var count: Int { labels.count }
 
-    /// Reads a GLUE SST-2 TSV file: a header line `sentence<TAB>label`, then one row per sentence.
+    /// Reads a GLUE SST-2 TSV file: a header line `sentence<TAB>label`, then one row per sentence, each with
+    /// exactly one tab (sentences never hold one). Windows line ends are read as line ends.
     public init(_ url: URL) throws(TextDataError) {
-        let text = try readText(url)
+        let text = try readText(url).replacingOccurrences(of: "\r\n", with: "\n")
         var sentences: [String] = [], labels: [Int] = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard let header = lines.first, header.hasPrefix("sentence\tlabel") else {
             throw .malformed(path: url.path, line: 1, reason: "the header is not 'sentence<TAB>label'")
         }
         for (number, line) in lines.enumerated().dropFirst() where !line.isEmpty {
+            let tabs = line.filter { $0 == "\t" }.count
+            guard tabs <= 1 else { throw .malformed(path: url.path, line: number + 1, reason: "\(tabs + 1) tab-separated columns, not 2") }
             guard let tab = line.lastIndex(of: "\t"), let label = Int(line[line.index(after: tab)...]), label == 0 || label == 1 else {
                 throw .malformed(path: url.path, line: number + 1, reason: "no tab-separated label 0 or 1")
             }

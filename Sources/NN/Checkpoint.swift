@@ -57,25 +57,12 @@ public enum Checkpoint {
         return data
     }
 
-    /// Writes a checkpoint atomically: to a temporary file named after this process, then renamed into place,
-    /// so a reader never sees a half-written file and two runs never rename each other's.
+    /// Writes a checkpoint atomically (`AtomicFile`): to a temporary file named after this process, then renamed
+    /// into place, so a reader never sees a half-written file and two runs never rename each other's.
     public static func save(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws(CheckpointError) {
         let data: Data
         do { data = try encode(tensors, metadata: metadata) } catch { throw .unwritable(path: url.path, reason: "\(error)") }
-        let folder = url.deletingLastPathComponent()
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw .unwritable(path: url.path, reason: "cannot create the folder \(folder.path)")
-        }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        do { try data.write(to: temporary) } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw .unwritable(path: url.path, reason: "writing \(temporary.lastPathComponent) failed (\(String(cString: strerror(errno))))")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw .unwritable(path: url.path, reason: "cannot rename the temporary file into place (\(reason))")
-        }
+        do { try AtomicFile.write(data, to: url) } catch { throw .unwritable(path: url.path, reason: error.reason) }
     }
 
     /// Saves every parameter of a module under its dotted name.

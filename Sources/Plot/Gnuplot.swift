@@ -10,6 +10,7 @@ public enum PlotError: Error, CustomStringConvertible {
     case gnuplotFailed(status: Int32, message: String, script: String)
     case emptyOutput(path: String)
     case invalidData(String)
+    case unwritable(path: String, reason: String)
 
     /// What went wrong, and how to get figures.
     public var description: String {
@@ -22,6 +23,8 @@ public enum PlotError: Error, CustomStringConvertible {
             "gnuplot wrote nothing to \(path)"
         case .invalidData(let reason):
             "cannot plot: \(reason)"
+        case .unwritable(let path, let reason):
+            "cannot write \(path): \(reason)"
         }
     }
 }
@@ -42,6 +45,10 @@ public enum Gnuplot {
     public static func renderPNG(_ body: String, to path: String, width: Int = 800, height: Int = 500) throws(PlotError) {
         guard let executable else { throw .gnuplotMissing }
         let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw .unwritable(path: path, reason: "there is a folder of that name; move it away or choose another --figures-dir")
+        }
         try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp.png").path
@@ -56,7 +63,7 @@ public enum Gnuplot {
         try run(executable, script: script)
         let size = (try? FileManager.default.attributesOfItem(atPath: temporary)[.size] as? Int) ?? 0
         guard size > 0 else { throw .emptyOutput(path: path) }
-        guard rename(temporary, path) == 0 else { throw .emptyOutput(path: path) }
+        guard rename(temporary, path) == 0 else { throw .unwritable(path: path, reason: String(cString: strerror(errno))) }
     }
 
     /// Feeds `script` to gnuplot's standard input and waits. gnuplot keeps going after an error and may

@@ -1,5 +1,6 @@
 // Fuzzing the readers: seeded random damage to valid files (byte flips, truncations, edited headers, huge
-// and negative numbers). Every case must end in a thrown error or a valid value, never a crash or a hang.
+// and negative numbers, changed line ends and columns). Every case must end in a thrown error or a valid
+// value, never a crash or a hang.
 import Autograd
 @testable import Datasets
 import Foundation
@@ -9,7 +10,7 @@ import Testing
 func mutate(_ data: Data, using rng: inout RandomGenerator) -> Data {
     var bytes = [UInt8](data)
     guard !bytes.isEmpty else { return Data([UInt8(rng.int(below: 256))]) }
-    switch rng.int(below: 6) {
+    switch rng.int(below: 8) {
     case 0:  // flip a few bytes anywhere
         for _ in 0..<(1 + rng.int(below: 4)) { bytes[rng.int(below: bytes.count)] ^= UInt8(1 + rng.int(below: 255)) }
     case 1:  // cut the file short
@@ -26,9 +27,19 @@ func mutate(_ data: Data, using rng: inout RandomGenerator) -> Data {
     case 4:  // insert random bytes
         let at = rng.int(below: bytes.count)
         bytes.insert(contentsOf: (0..<(1 + rng.int(below: 8))).map { _ in UInt8(rng.int(below: 256)) }, at: at)
-    default:  // remove a run
+    case 5:  // remove a run
         let start = rng.int(below: bytes.count), length = min(bytes.count - start, 1 + rng.int(below: 16))
         bytes.removeSubrange(start..<(start + length))
+    case 6:  // line ends: every LF as CRLF, or as CR, or one line break removed
+        switch rng.int(below: 3) {
+        case 0: bytes = bytes.flatMap { $0 == 10 ? [13, 10] : [$0] }
+        case 1: bytes = bytes.map { $0 == 10 ? 13 : $0 }
+        default: if let i = bytes.indices.filter({ bytes[$0] == 10 }).randomElement(using: &rng) { bytes.remove(at: i) }
+        }
+    default:  // columns: a tab inserted at a random place, or one removed
+        let tabs = bytes.indices.filter { bytes[$0] == 9 }
+        if rng.int(below: 2) == 0 || tabs.isEmpty { bytes.insert(9, at: rng.int(below: bytes.count)) }
+        else { bytes.remove(at: tabs[rng.int(below: tabs.count)]) }
     }
     return Data(bytes)
 }
@@ -78,6 +89,54 @@ struct FuzzTests {
             } catch { errors += 1 }
         }
         #expect(errors + values == 1500 && errors > 500)
+    }
+
+    /// Every array of the speech folder, each damaged in turn (labels, speakers, takes, audio): a clear error, or
+    /// clips that add up to the audio with digits in 0...9, takes in 0...49 and known speakers.
+    @Test func speechLoaderSurvivesDamageToEveryArray() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-speech-all-\(getpid())")
+        let speech = folder.appendingPathComponent("speech")
+        try FileManager.default.createDirectory(at: speech, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rng = RandomGenerator(seed: 4)
+        let files: [(String, Data)] = [
+            ("fsdd_train_audio.npy", NPY.encode(NPYArray(shape: [1200], int16: (0..<1200).map { _ in Int16(rng.int(below: 2000)) - 1000 }))),
+            ("fsdd_train_offsets.npy", NPY.encode(NPYArray(shape: [7], int64: [0, 200, 400, 600, 800, 1000, 1200]))),
+            ("fsdd_train_labels.npy", NPY.encode(NPYArray(shape: [6], int64: [0, 1, 2, 3, 4, 5]))),
+            ("fsdd_train_speakers.npy", NPY.encode(NPYArray(shape: [6], int64: [0, 0, 0, 1, 1, 1]))),
+            ("fsdd_train_takes.npy", NPY.encode(NPYArray(shape: [6], int64: [0, 1, 2, 0, 1, 7]))),
+            ("speakers.txt", Data("id\tname\n0\tada\n1\tbo\n".utf8)),
+        ]
+        func writeAll() throws { for (name, data) in files { try data.write(to: speech.appendingPathComponent(name)) } }
+        try writeAll()
+        #expect(try SpokenDigits(directory: folder).count == 6)
+        var (errors, values) = (0, 0)
+        for trial in 0..<1200 {
+            try writeAll()
+            let (name, valid) = files[[0, 2, 3, 4, 5][trial % 5]]
+            try mutate(valid, using: &rng).write(to: speech.appendingPathComponent(name))
+            do {
+                let digits = try SpokenDigits(directory: folder)
+                #expect(digits.clips.count == digits.digits.count && digits.clips.allSatisfy { !$0.isEmpty })
+                #expect(digits.digits.allSatisfy { (0...9).contains($0) } && digits.takes.allSatisfy { (0...49).contains($0) })
+                #expect(digits.speakers.allSatisfy { digits.speakerNames[$0] != nil })
+                _ = try? digits.split()
+                values += 1
+            } catch { errors += 1 }
+        }
+        #expect(errors + values == 1200 && errors > 300 && values > 100)
+    }
+
+    /// The pretraining corpus as the chapter reads it (UTF-8 text): damaged bytes give a clear error (not UTF-8)
+    /// or text; tokenizing whatever text was read gives it back exactly.
+    @Test func corpusTextSurvivesDamage() throws {
+        let novel = String(try readText(dataFolder.appendingPathComponent("text/corpus_valid.txt")).prefix(3000))
+        let tokenizer = try BytePairEncoding.train(on: novel, vocabularySize: 300)
+        let (errors, values) = try fuzzFile(Data(novel.utf8), name: "corpus.txt", seed: 7) { file in
+            let text = try readText(file)
+            #expect(tokenizer.decode(tokenizer.encode(text)) == text)
+        }
+        #expect(errors + values == 1500 && values > 100)
     }
 
     @Test func tokenizerFilesSurviveDamage() throws {

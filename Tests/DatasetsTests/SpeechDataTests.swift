@@ -23,7 +23,7 @@ struct SpeechDataTests {
         #expect(throws: SpeechDataError.unknownSpeaker(name: "nobody", known: ["george", "jackson", "nicolas", "theo", "yweweler"])) {
             try digits.split(testSpeakers: ["nobody"])
         }
-        #expect(throws: SpeechDataError.emptySplit("the training split")) {
+        #expect(throws: SpeechDataError.emptySplit("--test-speakers names every speaker, so nothing is left to train on: leave at least one out")) {
             try digits.split(testSpeakers: ["george", "jackson", "nicolas", "theo", "yweweler"])
         }
     }

@@ -21,6 +21,24 @@ extension Chapter06 {
         let digits = try SpokenDigits(directory: URL(fileURLWithPath: options.dataDir))
         let heldOut = testSpeakers.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
         var (train, test) = try digits.split(testSpeakers: heldOut)
+        // Clips the CNN cannot make one frame of are left out, and said; so are silent and overlong clips.
+        let shortest = SpeechFeatureEncoder.receptiveField(of: config.frontEnd.convolutions)
+        let tooShort = Set((train + test).filter { digits.clips[$0].count < shortest })
+        if !tooShort.isEmpty {
+            print("  note: \(tooShort.count) clip\(tooShort.count == 1 ? " is" : "s are") shorter than one frame (\(shortest) samples, "
+                  + "\(shortest * 1000 / SpokenDigits.sampleRate) ms) and left out: clips \(tooShort.sorted().prefix(10).map(String.init).joined(separator: ", "))\(tooShort.count > 10 ? ", ..." : "")")
+            (train, test) = (train.filter { !tooShort.contains($0) }, test.filter { !tooShort.contains($0) })
+            guard !train.isEmpty, !test.isEmpty else {
+                throw ChapterError("\(options.dataDir)/speech: after leaving out the clips shorter than one frame, the \(train.isEmpty ? "training" : "test") split is empty")
+            }
+        }
+        if !digits.silentClips.isEmpty {
+            print("  note: \(digits.silentClips.count) clip\(digits.silentClips.count == 1 ? " is" : "s are") silent (every sample 0); they stay, as silence")
+        }
+        if !digits.croppedClips.isEmpty {
+            print("  note: \(digits.croppedClips.count) clip\(digits.croppedClips.count == 1 ? " was" : "s were") longer than "
+                  + "\(SpokenDigits.maximumSamples / SpokenDigits.sampleRate) s and cut to \(digits.croppedClips.count == 1 ? "its" : "their") first \(SpokenDigits.maximumSamples / SpokenDigits.sampleRate) s (fairseq's max_sample_size)")
+        }
         if options.quick { (train, test) = (Array(train.prefix(200)), Array(test.prefix(60))) }
         let description = heldOut.map { "every clip of \($0.joined(separator: ", ")) (never heard in training)" } ?? "takes 0-4 of every speaker (FSDD's convention)"
         let seconds = (train + test).map { Double(digits.clips[$0].count) / Double(SpokenDigits.sampleRate) }

@@ -17,15 +17,31 @@ struct TextData {
 }
 
 extension Chapter07 {
-    func tokenizerSection(_ chapter: Chapter, _ config: TextConfig, folder: URL) throws -> TextData {
-        chapter.section("1. Tokens: a byte-level BPE trained on the pretraining text")
+    /// Reads every text file the chapter needs and checks that each holds something to work with, before any work.
+    func loadText() throws -> (corpus: String, valid: String, sst2Train: SST2, sst2Dev: SST2, devURL: URL) {
         let directory = URL(fileURLWithPath: options.dataDir).appendingPathComponent("text")
-        var corpus = try readText(directory.appendingPathComponent("corpus_train.txt"))
-        let valid = try readText(directory.appendingPathComponent("corpus_valid.txt"))
+        func text(_ name: String, _ use: String) throws -> String {
+            let url = directory.appendingPathComponent(name)
+            let text = try readText(url)
+            guard text.contains(where: { !$0.isWhitespace }) else {
+                throw ChapterError("\(url.path): the file holds no text (\(text.utf8.count) bytes), and the chapter \(use) it. Copy data/text again.")
+            }
+            return text
+        }
+        let corpus = try text("corpus_train.txt", "pretrains on")
+        let valid = try text("corpus_valid.txt", "measures the masked language model on")
         let sst2Train = try SST2(directory.appendingPathComponent("sst2_train.tsv"))
         let devURL = sst2Dev.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("sst2_dev.tsv")
-        let sst2Dev = try SST2(devURL)
-        if options.quick { corpus = String(corpus.prefix(200_000)) }
+        do { return (corpus, valid, sst2Train, try SST2(devURL), devURL) } catch {
+            throw ChapterError(sst2Dev == nil ? "\(error)" : "--sst2-dev: \(error)")
+        }
+    }
+
+    func tokenizerSection(_ chapter: Chapter, _ config: TextConfig, folder: URL) throws -> TextData {
+        chapter.section("1. Tokens: a byte-level BPE trained on the pretraining text")
+        let loaded = try loadText()
+        let (valid, sst2Train, sst2Dev, devURL) = (loaded.valid, loaded.sst2Train, loaded.sst2Dev, loaded.devURL)
+        var corpus = options.quick ? String(loaded.corpus.prefix(200_000)) : loaded.corpus
         let novelBytes = corpus.utf8.count
         if config.pretrainOnSST2Text {
             corpus += "\n" + sst2Train.sentences.prefix(options.quick ? 2000 : sst2Train.count).joined(separator: "\n")
@@ -49,9 +65,13 @@ extension Chapter07 {
             }
         }
         print(String(format: "  trained %d merges on %d bytes of text in %.1f s", tokenizer.merges.count, corpus.utf8.count, seconds))
+        if tokenizer.vocabularySize < config.frontEnd.vocabularySize {
+            print("  note: the text holds only \(tokenizer.merges.count) distinct merges, so the vocabulary has \(tokenizer.vocabularySize) entries, "
+                  + "not \(config.frontEnd.vocabularySize); the models below are built for \(tokenizer.vocabularySize) (more text, or a smaller --vocabulary-size, avoids this)")
+        }
         try tokenizer.save(to: folder)
         let (validIDs, encodeSeconds) = measure { tokenizer.encode(valid) }
-        try validIDs.map(String.init).joined(separator: " ").write(to: folder.appendingPathComponent("corpus_valid.txt.ids"), atomically: true, encoding: .utf8)
+        try AtomicFile.write(validIDs.map(String.init).joined(separator: " "), to: folder.appendingPathComponent("corpus_valid.txt.ids"))
         print(String(format: "  encoded the validation novel: %d tokens in %.2f s (%.0f tokens/s), %.2f tokens per word",
                      validIDs.count, encodeSeconds, Double(validIDs.count) / encodeSeconds, Double(validIDs.count) / Double(valid.split(separator: " ").count)))
         print("  written: \(folder.path)/vocab.json and merges.txt (GPT-2's format; Tests/DatasetsTests/Fixtures/check_tokenizer.py loads them with Hugging Face's tokenizers)")
@@ -69,6 +89,12 @@ extension Chapter07 {
         let trainBlocks = tokenizer.blocks(of: corpus, length: config.sequenceLength)
         let validBlocks = tokenizer.blocks(of: options.quick ? String(valid.prefix(30_000)) : valid, length: config.sequenceLength)
         print("  pretraining text: \(trainBlocks.count) blocks of \(config.sequenceLength) tokens; validation novel: \(validBlocks.count) blocks")
+        guard !trainBlocks.isEmpty else {
+            throw ChapterError("the pretraining text gives no block of \(config.sequenceLength) tokens (\(corpus.utf8.count) bytes); give a longer corpus_train.txt\(config.pretrainOnSST2Text ? "" : " or leave out --novels-only")")
+        }
+        guard !validBlocks.isEmpty else {
+            throw ChapterError("\(URL(fileURLWithPath: options.dataDir).appendingPathComponent("text/corpus_valid.txt").path) gives no block of \(config.sequenceLength) tokens; give a longer validation text")
+        }
         return TextData(tokenizer: tokenizer, trainBlocks: trainBlocks, validBlocks: validBlocks, sst2Train: sst2Train, sst2Dev: sst2Dev, devPath: devURL.path)
     }
 }

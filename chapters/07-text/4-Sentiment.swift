@@ -30,7 +30,11 @@ extension Chapter07 {
         let (trainIDs, devIDs) = (encode(train.sentences), encode(dev.sentences))
         var result = Sentiment()
         result.devCount = dev.count
-        result.budgets = [config.fewLabels, min(config.manyLabels, train.count)]
+        let few = min(config.fewLabels, train.count), many = min(config.manyLabels, train.count)
+        result.budgets = few < many ? [few, many] : [many]
+        if few < config.fewLabels {
+            print("  note: the SST-2 training file has only \(train.count) rows, so the few-label setting has \(few) labels, not \(config.fewLabels)")
+        }
         chapter.say("""
             SST-2 (GLUE): \(train.count) labelled phrases from movie reviews for training, and \(dev.count) whole \
             sentences (\(text.devPath)) to test on. RoBERTa's classifier reads the encoder's output at <s>: dropout, \
@@ -51,7 +55,7 @@ extension Chapter07 {
         print("  labels  seed   data2vec (updates)   masked LM (updates)   from scratch (updates)")
         for count in result.budgets {
             let start = Date()
-            let seeds = count == config.fewLabels ? config.fewLabelSeeds : config.manyLabelSeeds
+            let seeds = count == result.budgets.first && result.budgets.count > 1 ? config.fewLabelSeeds : config.manyLabelSeeds
             // For each seed, its labelled phrases; for each starting point, one fine-tuning run on them.
             let jobs = (0..<seeds).flatMap { seed in Sentiment.encoders.map { (seed: seed, encoder: $0) } }
             let runs = jobs.mapSideBySide { seed, encoder -> (accuracy: Float, steps: Int) in

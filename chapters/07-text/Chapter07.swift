@@ -121,11 +121,15 @@ struct Chapter07: ParsableCommand {
 
     func run() throws {
         let chapter = try Chapter(number: 7, title: "data2vec on text", options: options)
-        let config = makeConfig()
+        var config = makeConfig()
         chapter.printConfiguration(config)
         let folder = URL(fileURLWithPath: config.checkpointFolder)
         try chapter.requireOutputFolder(folder, flag: "--checkpoint-folder")
+        for name in ["vocab.json", "merges.txt", "corpus_valid.txt.ids", "data2vec.safetensors", "masked-lm.safetensors"] {
+            try chapter.requireOutputFile(folder.appendingPathComponent(name), flag: "--checkpoint-folder")
+        }
         let text = try tokenizerSection(chapter, config, folder: folder)                     // section 1
+        config.frontEnd.vocabularySize = min(config.frontEnd.vocabularySize, text.tokenizer.vocabularySize)
         let pretrained = try pretrainingSection(chapter, config, text: text, folder: folder)   // section 2
         neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 3
         let sentiment = try sentimentSection(chapter, config, text: text, pretrained: pretrained)  // section 4

@@ -74,7 +74,10 @@ public final class SpeechFeatureEncoder: Module {
     /// Samples between two frames (the product of the strides) and samples one frame sees.
     public var hop: Int { layers.reduce(1) { $0 * $1.stride } }
     /// Samples one frame sees.
-    public var receptiveField: Int {
+    public var receptiveField: Int { SpeechFeatureEncoder.receptiveField(of: layers) }
+
+    /// Samples one frame of a stack of `layers` sees: a clip shorter than this gives no frame at all.
+    public static func receptiveField(of layers: [ConvolutionLayer]) -> Int {
         var field = 1, jump = 1
         for layer in layers { field += (layer.kernel - 1) * jump; jump *= layer.stride }
         return field
