@@ -62,12 +62,13 @@ struct VisionConfig {
     /// Where the short run's backbone is written.
     var checkpoint = "checkpoints/ch05-vision.safetensors"
     /// The long pretraining runs (`make pretrained`), one per pretraining seed, evaluated beside the short run.
-    var pretrained = (0..<1).map { "pretrained/ch05-vision/seed\($0).safetensors" }
+    var pretrained = (0..<3).map { "pretrained/ch05-vision/seed\($0).safetensors" }
 
     /// The few-label protocol: labelled training images per run, and the draws of each count.
     var labelCounts = [10, 50, 100, 1000, 10_000]
     var evaluationSeeds = 5
-    /// The counts at which the whole network is fine-tuned (the costly part).
+    /// The counts at which the whole network is fine-tuned (the costly part; 10,000 would take as long as the
+    /// rest of the chapter).
     var fineTuneCounts = [10, 50, 100, 1000]
     /// k-nearest neighbours: the votes of the 1 nearest, and DINO's weighted vote of the 20 nearest.
     var neighbourCounts = [1, 20]
@@ -83,8 +84,10 @@ struct VisionConfig {
     /// the frozen probes, which train once, get `shiftedCopies` shifted copies of each labelled image beside it.
     var maximumShift = 2
     var shiftedCopies = 4
-    var fineTuningBudget = TrainingBudget(maximumEpochs: 200, maximumSteps: 1500, minimumSteps: 300, batchSize: 64,
+    var fineTuningBudget = TrainingBudget(maximumEpochs: 100, maximumSteps: 600, minimumSteps: 100, batchSize: 64,
                                           minimumStepsBetweenValidations: 25, maximumStepsBetweenValidations: 150, patience: 4)
+    /// The chapter's own short run is fine-tuned at these counts only (the long runs and scratch at every one).
+    var shortRunFineTuneCounts = [100]
 
     /// The settings of a `--quick` run: a few steps on a small part of the data.
     mutating func makeQuick() {
@@ -118,6 +121,10 @@ struct Chapter05: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Labelled training images per evaluation run (default 10 50 100 1000 10000).") var labelCounts: [Int] = []
     @Option(help: "Evaluation seeds: draws of the labelled images per count (default 5).") var evaluationSeeds: Int?
     @Option(help: "Augmentation: shift labelled images by up to this many pixels, for every method (default 2; 0 for none).") var maximumShift: Int?
+    @Option(parsing: .upToNextOption, help: "Label counts at which the whole network is fine-tuned (default 10 50 100 1000; 0 for none).") var fineTuneCounts: [Int] = []
+    @Option(help: "Peak learning rate of pretraining (default 0.004).") var pretrainLearningRate: Float?
+    @Option(help: "Stochastic depth of the last block (BEiT's drop_path; default 0).") var dropPath: Float?
+    @Option(help: "LayerScale's initial value (BEiT's layer_scale_init_value; default none).") var layerScale: Float?
     @Option(help: "Weight initialization: scaled (data2vec vision's, scaled to the width; default) or beit (unscaled std 0.02).") var initializer: String?
 
     func validate() throws {
@@ -134,6 +141,10 @@ struct Chapter05: ParsableCommand {
             throw ValidationError("--snapshot-steps must lie between 1 and the pretraining steps, got \(bad)")
         }
         if let bad = labelCounts.first(where: { $0 < 10 }) { throw ValidationError("--label-counts must be at least 10 each (one per class), got \(bad)") }
+        if let pretrainLearningRate, !(pretrainLearningRate > 0 && pretrainLearningRate < 1) { throw ValidationError("--pretrain-learning-rate must be in (0, 1), got \(pretrainLearningRate)") }
+        if let dropPath, !(0..<1).contains(dropPath) { throw ValidationError("--drop-path must be in [0, 1), got \(dropPath)") }
+        if let layerScale, !(layerScale > 0 && layerScale <= 1) { throw ValidationError("--layer-scale must be in (0, 1], got \(layerScale)") }
+        if let bad = fineTuneCounts.first(where: { $0 < 0 }) { throw ValidationError("--fine-tune-counts must not be negative, got \(bad)") }
         if let maximumShift, !(0...6).contains(maximumShift) { throw ValidationError("--maximum-shift must be between 0 and 6 pixels, got \(maximumShift)") }
         if let evaluationSeeds, !(1...100).contains(evaluationSeeds) { throw ValidationError("--evaluation-seeds must be between 1 and 100, got \(evaluationSeeds)") }
         if noPretrained && !pretrained.isEmpty { throw ValidationError("--no-pretrained and --pretrained contradict each other; give one") }
@@ -156,6 +167,10 @@ struct Chapter05: ParsableCommand {
         }
         if let evaluationSeeds { config.evaluationSeeds = evaluationSeeds }
         if let maximumShift { config.maximumShift = maximumShift }
+        if !fineTuneCounts.isEmpty { config.fineTuneCounts = fineTuneCounts.filter { $0 > 0 } }
+        if let pretrainLearningRate { config.pretraining.peakLearningRate = pretrainLearningRate }
+        if let dropPath { config.encoder.dropPath = dropPath }
+        if let layerScale { config.encoder.layerScale = layerScale }
         if initializer == "beit" { (config.encoder.initializer, config.frontEnd.initializer) = (.beitTruncatedNormal, .beitTruncatedNormal) }
         if let checkpoint { config.checkpoint = checkpoint }
         if !pretrained.isEmpty { config.pretrained = pretrained }
@@ -185,8 +200,8 @@ struct Chapter05: ParsableCommand {
         let evaluation = try EvaluationSetup(config, train: train, test: test, seed: options.seed)
         let pixels = pixelReferences(chapter, config, evaluation)                                          // section 3
         let encoders = try encoderSet(config, short: checkpoint, long: long)
-        let frozen = try frozenSection(chapter, config, evaluation, encoders: encoders)                        // section 4
-        let tuned = try fineTuningSection(chapter, config, evaluation, encoders: encoders)                 // section 5
+        let frozen = try frozenSection(chapter, config, evaluation, encoders: encoders, pixels: pixels)        // section 4
+        let tuned = try fineTuningSection(chapter, config, evaluation, encoders: encoders, pixels: pixels)  // section 5
         let curve = try computeCurve(chapter, config, evaluation, encoders: encoders, long: long, frozen: frozen,
                                      tuned: tuned, pixels: pixels)                                         // section 6
         summary(chapter, config, evaluation, pretraining: pretraining, pixels: pixels, frozen: frozen, tuned: tuned, curve: curve)  // section 7
