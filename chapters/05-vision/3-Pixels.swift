@@ -30,7 +30,7 @@ struct EvaluationSetup {
     /// frozen probes) see beside them: `copies` per image, [L copies, 28, 28], and their labels. The same for
     /// every method: the shifts are drawn from the draw's own seed.
     func shiftedCopies(_ count: Int, seed: Int, _ config: VisionConfig) -> (images: Tensor, labels: [Int])? {
-        guard config.maximumShift > 0, config.shiftedCopies > 0 else { return nil }
+        guard config.maximumShift > 0, config.shiftedCopies > 0, count < train.count else { return nil }  // not when every image is labelled
         var rng = RandomGenerator(seed: draws.seed.derived("shifted copies \(count)", seed))
         let repeated = subset(count, seed: seed).flatMap { [Int](repeating: $0, count: config.shiftedCopies) }
         return train.shiftedBatch(repeated, maxShift: config.maximumShift, using: &rng)
@@ -42,6 +42,12 @@ struct PixelReferences {
     var nearest: [ProtocolScores]  // one per k
     var logistic: ProtocolScores
     var all: [ProtocolScores] { nearest + [logistic] }
+    /// The same, as rows of the later sections' tables.
+    var seeded: [SeededScores] { all.map { SeededScores(name: $0.name, runs: [$0]) } }
+    /// The best reference at `count` (the highest mean over the draws), and its name.
+    func best(_ count: Int) -> (name: String, mean: Float)? {
+        all.compactMap { p in p.statistics(count).map { (p.name, $0.mean) } }.max { $0.mean < $1.mean }
+    }
 }
 
 extension Chapter05 {
@@ -53,7 +59,8 @@ extension Chapter05 {
                 \(config.maximumShift) pixels across and down (a digit a pixel or two off centre is the same digit). \
                 Networks trained on them draw a new shift for every image of every batch; the methods that fit \
                 once (these references and the frozen probes) see \(config.shiftedCopies) shifted copies of each \
-                labelled image beside it, the same copies for all of them.
+                labelled image beside it, the same copies for all of them (with every training image labelled, \
+                no copies: that row is the plain data set).
                 """)
         }
         chapter.say("""

@@ -135,7 +135,8 @@ extension Chapter05 {
         return scores
     }
 
-    func frozenSection(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup, encoders: EncoderSet) throws -> FrozenResults {
+    func frozenSection(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup, encoders: EncoderSet,
+                       pixels: PixelReferences) throws -> FrozenResults {
         chapter.section("4. The frozen encoders: nearest neighbours and a linear probe")
         chapter.say("""
             Each encoder is frozen and every image becomes one vector per block: the block's output averaged over \
@@ -165,7 +166,7 @@ extension Chapter05 {
             result.methods.append((kind, perMethod))
         }
         print("  last block, mean-pooled; long runs: the mean over pretraining seeds, and the range of their means")
-        printSeededTable(setup, result.methods.flatMap(\.scores))
+        printSeededTable(setup, pixels.seeded + result.methods.flatMap(\.scores))
 
         // Block by block, at one count.
         result.blockCount = setup.counts.contains(100) ? 100 : setup.counts[0]

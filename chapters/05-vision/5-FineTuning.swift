@@ -35,9 +35,14 @@ extension Chapter05 {
         var learningRate: Float
     }
 
-    func fineTuningSection(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup, encoders: EncoderSet) throws -> FineTuningResults {
+    func fineTuningSection(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup, encoders: EncoderSet,
+                           pixels: PixelReferences) throws -> FineTuningResults {
         let budget = config.fineTuningBudget
         let counts = config.fineTuneCounts.filter(setup.counts.contains)
+        guard !counts.isEmpty else {
+            chapter.section("5. Fine-tuning: none in this run (--fine-tune-counts 0)")
+            return FineTuningResults()
+        }
         chapter.section("5. Fine-tuning against training from scratch, with \(counts.map(String.init).joined(separator: ", ")) labels")
         chapter.say("""
             The whole network is trained on the labelled images: the backbone, then BEiT's classifier (mean pooling, \
@@ -53,7 +58,9 @@ extension Chapter05 {
             """)
         let scratch = Encoder(name: "from scratch", steps: 0, checkpoint: nil, initSeed: 0)
         var arms: [(name: String, encoders: [Encoder])] = [("from scratch", [scratch])]
-        if let short = encoders.short { arms.append(("fine-tuned, short run", [short])) }
+        if let short = encoders.short, !config.shortRunFineTuneCounts.isEmpty { arms.append(("fine-tuned, short run", [short])) }
+        /// Whether `arm` is fine-tuned at `count` (the short run only at its counts).
+        func runs(_ arm: String, at count: Int) -> Bool { arm != "fine-tuned, short run" || config.shortRunFineTuneCounts.contains(count) }
         if !encoders.long.isEmpty { arms.append(("fine-tuned, long runs", encoders.long)) }
         let middle = config.learningRates[config.learningRates.count / 2]
         var result = FineTuningResults()
@@ -75,10 +82,10 @@ extension Chapter05 {
 
         // The rate: every rate of the grid on the first draw, with the first encoder of each arm.
         let choosable = counts.filter { $0 >= budget.minimumExamplesForValidation }
-        try run(choosable.flatMap { count in arms.flatMap { arm in config.learningRates.map { rate in
+        try run(choosable.flatMap { count in arms.filter { runs($0.name, at: count) }.flatMap { arm in config.learningRates.map { rate in
             FineTuneJob(arm: arm.name, encoder: arm.encoders[0], count: count, seed: 0, learningRate: rate) } } })
         for arm in arms {
-            for count in counts {
+            for count in counts where runs(arm.name, at: count) {
                 let rate = choosable.contains(count)
                     ? config.learningRates.max { validation[key(FineTuneJob(arm: arm.name, encoder: arm.encoders[0], count: count, seed: 0, learningRate: $0))] ?? -1
                                                < validation[key(FineTuneJob(arm: arm.name, encoder: arm.encoders[0], count: count, seed: 0, learningRate: $1))] ?? -1 }!
@@ -91,7 +98,7 @@ extension Chapter05 {
             }
         }
         // Every draw with every encoder at its arm's rate (what the grid already ran is not run again).
-        let jobs = arms.flatMap { arm in arm.encoders.flatMap { encoder in counts.flatMap { count in (0..<setup.seeds(count)).map { seed in
+        let jobs = arms.flatMap { arm in arm.encoders.flatMap { encoder in counts.filter { runs(arm.name, at: $0) }.flatMap { count in (0..<setup.seeds(count)).map { seed in
             FineTuneJob(arm: arm.name, encoder: encoder, count: count, seed: seed, learningRate: result.learningRates[arm.name]![count]!) } } } }
         try run(jobs.filter { done[key($0)] == nil })
         print(String(format: "  %d fine-tuning runs in %@", done.count, formatDuration(Date().timeIntervalSince(start))))
@@ -105,10 +112,11 @@ extension Chapter05 {
             }
             result.arms.append(SeededScores(name: arm.name, runs: runs))
         }
-        printSeededTable(setup, result.arms)
+        printSeededTable(setup, pixels.seeded + result.arms)
         for arm in arms {
-            print("  \(arm.name): learning rate " + counts.map { String(format: "%g", result.learningRates[arm.name]![$0]!) + " (\($0))" }.joined(separator: ", ")
-                  + "; updates " + counts.map { c in let u = result.updates[arm.name]![c]!; return "\(u.min()!)-\(u.max()!) (\(c))" }.joined(separator: ", "))
+            let armCounts = counts.filter { runs(arm.name, at: $0) }
+            print("  \(arm.name): learning rate " + armCounts.map { String(format: "%g", result.learningRates[arm.name]![$0]!) + " (\($0))" }.joined(separator: ", ")
+                  + "; updates " + armCounts.map { c in let u = result.updates[arm.name]![c]!; return "\(u.min()!)-\(u.max()!) (\(c))" }.joined(separator: ", "))
         }
         return result
     }

@@ -48,7 +48,8 @@ extension Chapter05 {
         var snapshotSteps = Set(long.first?.snapshots.map(\.steps) ?? [])
         for run in long.dropFirst() { snapshotSteps.formIntersection(run.snapshots.map(\.steps)) }
         let (_, seconds) = try measure {
-            for steps in snapshotSteps.sorted() {
+            // A quick run reads the first snapshot only: the code path, not the curve.
+            for steps in snapshotSteps.sorted().prefix(options.quick ? 1 : snapshotSteps.count) {
                 let backbones = try long.map { run in
                     try Encoder(name: "seed \(run.seed), \(steps) steps", steps: steps, checkpoint: run.snapshots.first { $0.steps == steps }!.url,
                                 initSeed: 0).backbone(config)

@@ -32,6 +32,7 @@ extension Chapter05 {
                     String(format: "%+.1f (%+.1f to %+.1f)", 100 * $0.mean, 100 * $0.values.min()!, 100 * $0.values.max()!) }.joined(separator: ";  "))
             }
         }
+        say(chapter, config, setup, pixels: pixels, frozen: frozen, tuned: tuned, curve: curve)
         let everyScore = pixels.all + frozen.methods.flatMap { $0.scores.flatMap(\.runs) } + tuned.arms.flatMap(\.runs)
         let shared = sameLabelledExamples(everyScore)
         chapter.check(shared.holds, "every method was scored with the same labelled images at each count and draw (\(shared.compared) scores compared)")
@@ -63,6 +64,38 @@ extension Chapter05 {
                             + "(\(percent(shortTuned)) against \(percent(pixel)))")
         }
         exercises(chapter)
+    }
+
+    /// What the run showed, in sentences decided by its numbers.
+    func say(_ chapter: Chapter, _ config: VisionConfig, _ setup: EvaluationSetup, pixels: PixelReferences, frozen: FrozenResults,
+             tuned: FineTuningResults, curve: ComputeCurve) {
+        func percent(_ value: Float?) -> String { value.map { String(format: "%.1f%%", 100 * $0) } ?? "-" }
+        func compared(_ a: Float, _ b: Float) -> String { a > b ? "above" : "not above" }
+        var sentences: [String] = []
+        let long = tuned.arm("fine-tuned, long runs"), scratch = tuned.arm("from scratch"), short = tuned.arm("fine-tuned, short run")
+        let longFrozen = frozen.methods.first { $0.kind == "long runs" }?.scores ?? []
+        for count in [100, 1000] where setup.counts.contains(count) {
+            guard let best = pixels.best(count) else { continue }
+            if let long, let tunedMean = long.mean(count) {
+                sentences.append("With \(count) labels, fine-tuning the long runs reaches \(percent(tunedMean)) (pretraining seeds: "
+                                 + long.runMeans(count).map { percent($0) }.joined(separator: ", ") + "), \(compared(tunedMean, best.mean)) the best "
+                                 + "pixel reference (\(best.name), \(percent(best.mean))); from scratch, the same network reaches \(percent(scratch?.mean(count))).")
+            }
+            if let bestFrozen = longFrozen.compactMap({ s in s.mean(count).map { (s.name, $0) } }).max(by: { $0.1 < $1.1 }) {
+                sentences.append("Frozen, the long runs' best probe at \(count) labels (\(bestFrozen.0)) reads \(percent(bestFrozen.1)), "
+                                 + "\(compared(bestFrozen.1, best.mean)) that reference.")
+            }
+        }
+        if let short, let shortMean = short.mean(100), let pixel = pixels.nearest[0].statistics(100)?.mean {
+            sentences.append("The chapter's own short run (\(config.pretrainingSteps) steps) fine-tuned with 100 labels reaches \(percent(shortMean)), "
+                             + "\(compared(shortMean, pixel)) pixel 1-NN (\(percent(pixel))).")
+        }
+        if let best = pixels.best(curve.count) {
+            let first = curve.points.first { mean($0.probe) > best.mean }
+            sentences.append(first.map { "On the compute curve the linear probe with \(curve.count) labels first passes the best pixel reference after \($0.steps) pretraining steps." }
+                             ?? "On the compute curve the linear probe with \(curve.count) labels never passes the best pixel reference within these runs.")
+        }
+        if !sentences.isEmpty { chapter.say(sentences.joined(separator: " ")) }
     }
 
     func exercises(_ chapter: Chapter) {
