@@ -96,4 +96,5 @@ let package = Package(
                     swiftSettings: numericSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
         .testTarget(name: "ChapterKitTests", dependencies: ["ChapterKit"]),
+        .testTarget(name: "DocumentTests"),
     ])

@@ -92,11 +92,12 @@ public final class Chapter {
     /// Draws a figure to `<figures dir>/<name>` with `draw(path)`. Without gnuplot it says so once and
     /// goes on; any other plotting error is reported and fails the run.
     public func figure(_ name: String, _ draw: (String) throws(PlotError) -> Void) {
-        let path = options.figuresDirectory.appendingPathComponent(name).path
+        let url = options.figuresDirectory.appendingPathComponent(name)
+        let path = url.path
         do {
             try draw(path)
             figuresWritten.append(path)
-            print("  figure: \(path)")
+            print("  figure: \(url.relativePath)")
         } catch .gnuplotMissing {
             if !warnedAboutGnuplot { print("  note: \(PlotError.gnuplotMissing)") }
             warnedAboutGnuplot = true

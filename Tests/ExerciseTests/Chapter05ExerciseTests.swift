@@ -2,6 +2,7 @@
 import Autograd
 import Foundation
 @testable import Data2Vec
+@testable import Datasets
 import NN
 import Testing
 
@@ -64,19 +65,26 @@ struct Chapter05ExerciseTests {
         #expect(zip(out.output.scalars, rebuilt).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
-    /// Exercise 4 (--reuse-checkpoint): a backbone read back from its checkpoint computes the same features.
-    @Test func exercise4_aReloadedBackboneGivesTheSameFeatures() throws {
+    /// Exercise 4 (--pretrained with a checkpoint pretrained on the test images): each checkpoint records the
+    /// FNV-1a fingerprint of the images it was pretrained on, and the chapter compares it with the test images'
+    /// (`checkProvenance` in chapters/05-vision/2-Pretraining.swift): the same file gives the same fingerprint;
+    /// a test set that shares images with the pretraining set is found image by image. The chapter's run on a
+    /// data folder whose test file is the training file refuses before any work.
+    @Test func exercise4_aCheckpointPretrainedOnTheTestImagesIsFound() throws {
         var rng = RandomGenerator(seed: 54)
-        let encoder = TransformerConfiguration(blockCount: 2, dimension: 16, headCount: 2, feedForwardDimension: 32, placement: .preLN)
-        let original = VisionBackbone(frontEnd: ImagePatchConfiguration(dimension: 16), encoder: encoder, using: &rng)
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("exercise4-\(getpid()).safetensors")
-        defer { try? FileManager.default.removeItem(at: url) }
-        try Checkpoint.save(original, to: url)
-        let reloaded = VisionBackbone(frontEnd: ImagePatchConfiguration(dimension: 16), encoder: encoder, using: &rng)
-        try Checkpoint.load(url, into: reloaded)
-        let images = Tensor.normal([3, 28, 28], using: &rng)
-        original.eval()
-        reloaded.eval()
-        #expect(Tensor.withoutGradients { original.pooledFeatures(images) }.scalars == Tensor.withoutGradients { reloaded.pooledFeatures(images) }.scalars)
+        let train = MNIST(pixels: (0..<(30 * 784)).map { _ in rng.uniform() }, labels: (0..<30).map { $0 % 10 })
+        let testIsTrain = MNIST(pixels: train.pixels, labels: train.labels)
+        let overlapping = train.subset([3, 1, 4, 15, 9])
+        let fresh = MNIST(pixels: (0..<(5 * 784)).map { _ in rng.uniform() }, labels: (0..<5).map { $0 })
+        #expect(testIsTrain.fingerprint == train.fingerprint)
+        #expect(overlapping.fingerprint != train.fingerprint && fresh.fingerprint != train.fingerprint)
+        let seen = Set(train.imageFingerprints())
+        #expect(overlapping.imageFingerprints().filter(seen.contains).count == 5)
+        #expect(fresh.imageFingerprints().filter(seen.contains).isEmpty)
+
+        let log = try ExerciseLog("exercises/ch05-test-is-train")
+        let refusal = try #require(log.lines(containing: "Error:").first)
+        #expect(refusal.contains("pretrained/ch05-vision/seed0.safetensors") && refusal.contains("test images"))
+        #expect(log.lines(containing: "## 3.").isEmpty)   // refused before the evaluation
     }
 }

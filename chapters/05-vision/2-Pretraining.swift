@@ -26,6 +26,7 @@ extension Chapter05 {
             return PretrainingResult(skipped: true)
         }
         let std: Float = { if case .truncatedNormal(let std, _, _) = config.encoder.initializer { return std } else { return .nan } }()
+        let window = Int((1 / (1 - Double(d2v.emaEndDecay))).rounded())
         chapter.say("""
             The model is the benchmark's vision-tiny: D = \(config.encoder.dimension), \(config.encoder.blockCount) pre-LN \
             blocks of \(config.encoder.headCount) heads, MLP \(config.encoder.feedForwardDimension), \(backbone.parameterCount) \
@@ -39,8 +40,8 @@ extension Chapter05 {
             \(String(format: "%.1f", Double(config.pretrainingSteps * config.batchSize) / Double(train.count))) epochs. \
             tau rises linearly from \(d2v.emaDecay) to \(d2v.emaEndDecay) over the run. The paper keeps 0.9998 for 800 \
             epochs of ImageNet, a teacher that averages over about 1 / (1 - tau) = 5,000 updates, 1% of its run; \
-            here the teacher ends averaging over \(Int((1 / (1 - Double(d2v.emaEndDecay))).rounded())) updates, an \
-            eighth of the run (at least 1,000), so that it keeps moving in a run this short.
+            here the teacher ends averaging over \(window) updates, \(Int((100 * Double(window) / Double(config.pretrainingSteps)).rounded()))% \
+            of this run (an eighth of a run, but at least 1,000 updates), so that it keeps moving in a run this short.
             """)
         let trainer = Data2VecTrainer(frontEnd: backbone.frontEnd, student: backbone.encoder, config: d2v, optimization: opt,
                                       totalSteps: config.pretrainingSteps, headInitializer: config.encoder.initializer, using: &rng)

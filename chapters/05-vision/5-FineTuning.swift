@@ -47,14 +47,16 @@ extension Chapter05 {
         chapter.say("""
             The whole network is trained on the labelled images: the backbone, then BEiT's classifier (mean pooling, \
             LayerNorm, a fresh Linear head). From scratch is the same network from a random initialization. Both \
-            follow one budget rule (passes over the labelled images, at most \(budget.maximumEpochs) epochs and \
-            \(budget.maximumSteps) updates of \(budget.batchSize), validated on \(Int(100 * budget.validationFraction))% \
-            of the labelled images held out class by class, stopped after \(budget.patience) validations without \
-            improvement, keeping the best) and one grid of peak learning rates \
+            follow one budget rule (at most \(budget.maximumSteps) updates of \(budget.batchSize) with up to 100 \
+            labels and \(config.manyLabelMaximumSteps) with more, at least \(budget.minimumSteps), validated on \
+            \(Int(100 * budget.validationFraction))% of the labelled images held out class by class, stopped after \
+            \(budget.patience) validations without improvement, keeping the best) and one grid of peak learning rates \
             (\(config.learningRates.map { String(format: "%g", $0) }.joined(separator: ", "))): each method picks \
             its rate per label count by the held-out score of the first draw, then uses it for every draw. With \
             fewer than \(budget.minimumExamplesForValidation) labels nothing can be held out, so every method takes \
-            the grid's middle rate and trains all \(budget.maximumEpochs) epochs.
+            the grid's middle rate and trains all \(budget.maximumSteps) updates. This run fine-tunes with \
+            \(counts.map(String.init).joined(separator: ", ")) labels; `--fine-tune-counts 10 50 100 1000` runs the \
+            whole protocol (about half an hour).
             """)
         let scratch = Encoder(name: "from scratch", steps: 0, checkpoint: nil, initSeed: 0)
         var arms: [(name: String, encoders: [Encoder])] = [("from scratch", [scratch])]
@@ -121,6 +123,13 @@ extension Chapter05 {
         return result
     }
 
+    /// The budget rule at `count` labels: more updates allowed beyond 100 labels, the same for every method.
+    func budget(_ config: VisionConfig, count: Int) -> TrainingBudget {
+        var budget = config.fineTuningBudget
+        if count > 100 { budget.maximumSteps = config.manyLabelMaximumSteps }
+        return budget
+    }
+
     /// Trains a fresh classifier on one draw's labelled images; returns its test accuracy and what it did.
     func fineTune(_ job: FineTuneJob, _ config: VisionConfig, _ setup: EvaluationSetup) throws -> (Float, TrainingReport) {
         var encoder = job.encoder
@@ -136,7 +145,7 @@ extension Chapter05 {
         var shifts = RandomGenerator(seed: options.seed.derived("shifts \(job.count)", job.seed))
         let report = trainWithEarlyStopping(
             model, optimization: optimization, examples: setup.subset(job.count, seed: job.seed), labels: setup.train.labels,
-            budget: config.fineTuningBudget, seed: options.seed.derived("fine-tune \(job.count)", job.seed),
+            budget: budget(config, count: job.count), seed: options.seed.derived("fine-tune \(job.count)", job.seed),
             loss: { batch in
                 let (images, labels) = config.maximumShift > 0 ? setup.train.shiftedBatch(batch, maxShift: config.maximumShift, using: &shifts)
                                                                : setup.train.batch(batch)

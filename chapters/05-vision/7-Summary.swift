@@ -21,7 +21,7 @@ extension Chapter05 {
             + tuned.arms.map { a in (a.name, { a.mean($0) }) }
         for (name, value) in rows {
             print("  " + name.padding(toLength: 44, withPad: " ", startingAt: 0)
-                  + setup.counts.map { c in value(c).map { String(format: "%10.1f", 100 * $0) } ?? String(format: "%10@", "-") }.joined())
+                  + setup.counts.map { c in value(c).map { String(format: "%10.1f", 100 * $0) } ?? String(repeating: " ", count: 9) + "-" }.joined())
         }
 
         if let long, let scratch {

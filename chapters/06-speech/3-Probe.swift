@@ -85,9 +85,12 @@ extension Chapter06 {
             try figure.render(to: path)
         }
         if !options.quick {
-            chapter.check(result.data2vec.mean >= result.random.mean + 0.10,
-                          String(format: "the data2vec probe beats the random encoder's by at least 10 points (%.1f%% vs %.1f%%)",
-                                 100 * result.data2vec.mean, 100 * result.random.mean))
+            // A goal, not a claim: what one pretraining run of this recipe learns moves with its seed (chapters/06-speech/README.md).
+            chapter.outcome(result.data2vec.mean >= result.random.mean + 0.10,
+                            String(format: "the data2vec probe beats the random encoder's by at least 10 points (%.1f%% vs %.1f%%)",
+                                   100 * result.data2vec.mean, 100 * result.random.mean))
+            chapter.outcome(result.data2vec.mean > result.logMel.mean,
+                            String(format: "the data2vec probe beats log-mel statistics (%.1f%% vs %.1f%%)", 100 * result.data2vec.mean, 100 * result.logMel.mean))
         }
         return result
     }

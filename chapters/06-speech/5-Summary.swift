@@ -47,8 +47,8 @@ extension Chapter06 {
         var text = findings.joined(separator: "; ") + "."
         text = text.prefix(1).uppercased() + text.dropFirst()
         if let tenth = pairs.first(where: { abs($0.0 - 0.1) < 1e-9 }) {
-            text += String(format: " With 10%% of the strings the error rate is %.1f%% against %.1f%%: %@ half of scratch's.", 100 * tenth.1, 100 * tenth.2,
-                           tenth.1 <= tenth.2 / 2 ? "at most" : "more than")
+            text += String(format: " With 10%% of the strings the error rate is %.1f%% against %.1f%% from scratch (%.0f%% of it).",
+                           100 * tenth.1, 100 * tenth.2, 100 * tenth.1 / tenth.2)
         }
         let capped = recognition.fractions.filter { f in
             (recognition.fineTunedSteps[f] ?? []).contains(config.fineTuningBudget.maximumSteps) || (recognition.scratchSteps[f] ?? []).contains(config.fineTuningBudget.maximumSteps)
