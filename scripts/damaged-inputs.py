@@ -99,7 +99,7 @@ run("a 1-sample clip as the first training clip", "ch06-speech",
 run("several 50-sample clips among the first training clips", "ch06-speech",
     lambda d: set_clip_lengths(d, {c: 50 for c in first_train_clips(d, 40)[::3]}), "shorter than one frame")
 run("one clip of 60 seconds", "ch06-speech",
-    lambda d: set_clip_lengths(d, {first_train_clips(d, 1)[0]: 60 * 8000}), "cut to their first", seconds_at_most=60)
+    lambda d: set_clip_lengths(d, {first_train_clips(d, 1)[0]: 60 * 8000}), "s and cut to", seconds_at_most=60)
 
 
 def speakers_with(d, transform):

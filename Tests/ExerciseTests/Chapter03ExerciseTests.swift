@@ -47,4 +47,28 @@ struct Chapter03ExerciseTests {
             if placement == .postLN { #expect(abs(std - 1) < 0.05) } else { #expect(std > 10) }
         }
     }
+
+    /// The reversal run of one log: each placement's test accuracy (%) and the best head's share on the mirrored key (%).
+    static func reversal(_ name: String) throws -> (preLN: Double, postLN: Double, mirror: Double) {
+        let log = try ExerciseLog(name)
+        func after(_ word: String, on line: String) -> Double? { line.range(of: word).flatMap { log.numbers(in: String(line[$0.upperBound...])).first } }
+        func accuracy(_ placement: String) -> Double? {
+            log.lines(containing: "test token accuracy").first { $0.contains("\(placement): ") }.flatMap { after("accuracy", on: $0) }
+        }
+        let mirror = try #require(log.lines(containing: "the most mirror-focused head").first)
+        return (try #require(accuracy("pre-LN")), try #require(accuracy("post-LN")), try #require(after("puts", on: mirror)))
+    }
+
+    /// The outcomes chapters/03-transformer/README.md states, on the exercise runs' logs.
+    @Test func theExerciseRunsShowWhatTheREADMESays() throws {
+        let plain = try Self.reversal("ch03-transformer"), noPositions = try Self.reversal("exercises/ch03-no-positions")
+        let oneHead = try Self.reversal("exercises/ch03-heads-1"), fast = try Self.reversal("exercises/ch03-learning-rate-0.01")
+        #expect(plain.preLN > 95 && plain.postLN > 95)
+        // 1: without positions, well above chance (10%) and far from solved; no head finds the mirror.
+        #expect([noPositions.preLN, noPositions.postLN].allSatisfy { $0 > 15 && $0 < 50 } && noPositions.mirror < 20)
+        // 2: one head per block still solves it, by looking at the mirrored key.
+        #expect(oneHead.preLN > 95 && oneHead.postLN > 95 && oneHead.mirror > 80)
+        // 3: five times the learning rate breaks neither placement.
+        #expect(fast.preLN > 95 && fast.postLN > 95)
+    }
 }

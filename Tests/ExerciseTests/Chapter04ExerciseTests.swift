@@ -52,4 +52,35 @@ struct Chapter04ExerciseTests {
         for _ in 0..<100 { teacher.update(from: student) }
         #expect(abs(teacher.model.weight.item - 0.634) < 0.001)
     }
+
+    /// The collapse table of one log: loss, target variance, prediction variance, lowest prediction variance of
+    /// runs (a), (b) and (c).
+    static func collapseRuns(_ name: String) throws -> (a: [Double], b: [Double], c: [Double]) {
+        let log = try ExerciseLog(name)
+        func row(_ prefix: String) throws -> [Double] {
+            let line = try #require(log.lines(containing: prefix).first { $0.hasPrefix("  \(prefix)") })
+            return Array(log.numbers(in: line).suffix(4))
+        }
+        return (try row("(a) data2vec"), try row("(b) raw targets"), try row("(c) tau ="))
+    }
+
+    /// The outcomes chapters/04-data2vec/README.md states, on the exercise runs' logs.
+    @Test func theExerciseRunsShowWhatTheREADMESays() throws {
+        // 1: the trimmed fraction falls with more rows.
+        func trimmed(_ name: String) throws -> Double {   // "... 49.4% per row, 41.7% after require_same_masks"
+            let log = try ExerciseLog(name), line = try #require(log.lines(containing: "span masking in a batch, B =").first)
+            return try #require(log.numbers(in: String(line[line.range(of: "per row, ")!.upperBound...])).first)
+        }
+        #expect(try trimmed("exercises/ch04-span-batch-64") < trimmed("ch04-data2vec"))
+        let plain = try Self.collapseRuns("ch04-data2vec")
+        // 2: layer norm lowers (a)'s variances but keeps it off the floor; (c) still collapses.
+        let layer = try Self.collapseRuns("exercises/ch04-layerwise-norm-layer")
+        #expect(layer.a[2] < plain.a[2] && layer.a[3] > 0.01 && layer.c[3] <= 0.0011)
+        // 3: one block keeps the target's whole variance; (c) still collapses and (a) does not.
+        let top1 = try Self.collapseRuns("exercises/ch04-top-k-1")
+        #expect(top1.a[1] > plain.a[1] && top1.a[3] > 0.01 && top1.c[3] < 0.002)
+        // 4: tau 0.99 still collapses.
+        let slow = try Self.collapseRuns("exercises/ch04-collapse-tau-0.99")
+        #expect(slow.c[3] <= 0.0011 && slow.a[3] > 0.01)
+    }
 }

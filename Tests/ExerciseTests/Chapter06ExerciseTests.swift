@@ -35,6 +35,18 @@ struct Chapter06ExerciseTests {
         let (train, test) = try digits.split(testSpeakers: ["theo"])
         #expect(Set(train.map { digits.speakers[$0] }).isDisjoint(with: Set(test.map { digits.speakers[$0] })))
         #expect(test.count == 500 && train.count == 2000)
+
+        // The outcome chapters/06-speech/README.md states: every probe falls on a speaker never heard, log-mel
+        // statistics the most in points, and data2vec's probe ends level with the random encoder's.
+        func probes(_ name: String) throws -> [Double] {   // the percentages of "probe accuracy: data2vec 46.5% +- ..., random encoder ..., log-mel ..."
+            let log = try ExerciseLog(name), line = try #require(log.lines(containing: "probe accuracy:").first)
+            return line.split(separator: " ").filter { $0.hasSuffix("%") }.compactMap { Double($0.dropLast()) }
+        }
+        let (heard, theo) = (try probes("ch06-speech"), try probes("ch06-speech-theo"))
+        #expect(heard.count == 3 && theo.count == 3)
+        let falls = zip(heard, theo).map { $0 - $1 }
+        #expect(falls.allSatisfy { $0 > 0 } && falls[2] == falls.max())
+        #expect(abs(theo[0] - theo[1]) < 2)
     }
 
     /// Exercise 3 (--top-k 1): the speech target with K = 1 is the last block's FFN output, instance-normalized.

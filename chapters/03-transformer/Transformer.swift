@@ -62,7 +62,7 @@ struct Chapter03: ParsableCommand {
             Exercises (Tests/ExerciseTests/Chapter03ExerciseTests.swift holds the checkable part of each answer): \
             (1) --no-positions: train the reversal model without position embeddings and explain the accuracy you \
             get; (2) --heads 1: one head of 64 instead of 4 of 16, and look at the attention maps; (3) \
-            --learning-rate 0.01 for both placements: which fails, and how? Tests/NNTests checks the layers \
+            --learning-rate 0.01, five times the default, for both placements: does either fail? Compare the loss curves. Tests/NNTests checks the layers \
             against PyTorch (Linear, LayerNorm, Conv1d, Embedding, attention, both blocks).
             """)
         try chapter.finish()
