@@ -87,4 +87,21 @@ struct Chapter05ExerciseTests {
         #expect(refusal.contains("pretrained/ch05-vision/seed0.safetensors") && refusal.contains("test images"))
         #expect(log.lines(containing: "## 3.").isEmpty)   // refused before the evaluation
     }
+
+    /// Exercises 1-3 as chapters/05-vision/README.md states them, on results/trials/ch05-choices.txt: each run
+    /// of the chapter's short pretraining (validation split) with one setting changed, probed with 100 labels.
+    @Test func exercises1to3_theTrialRunsShowWhatTheREADMESays() throws {
+        let log = try ExerciseLog("trials/ch05-choices")
+        /// The linear probe's mean of the run whose header is `### <flags>`.
+        func probe(_ flags: String) throws -> Double {
+            let runs = log.text.components(separatedBy: "### ").dropFirst()
+            let run = try #require(runs.first { $0.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) == flags })
+            let line = try #require(run.split(separator: "\n").first { $0.contains("short run: linear probe") })
+            return try #require(log.numbers(in: String(line)).first)
+        }
+        let recipe = try probe("")
+        #expect(try probe("--top-k 1") < recipe - 2)               // 1: worse
+        #expect(abs(try probe("--minimum-block 1") - recipe) < 5)   // 2: inside the draws' spread
+        #expect(try probe("--target feed-forward") < recipe - 5)   // 3: much worse
+    }
 }
