@@ -1,7 +1,8 @@
 // The documents against the logs: README.md and every chapter's README.md may quote only numbers that appear in
 // the committed logs they cite, link only files that exist, and name no commit. A number is a decimal
 // ("87.2", "0.69") or a percentage ("42%"); numbers inside `code` and ```blocks``` (commands, flags, settings)
-// are not checked. A quoted number is found when it occurs in one of the document's logs as written.
+// are not checked, nor are the paper's section numbers. A quoted number is found when it occurs in one of the
+// document's logs as written, as a whole number ("17.2" is not found in "117.2").
 import Foundation
 import Testing
 
@@ -36,6 +37,12 @@ struct DocumentTests {
         }
     }
 
+    /// Whether `number` occurs in `text` as a whole number: "17.2" is not found in "117.2" or "17.25".
+    static func occurs(_ number: String, in text: String) -> Bool {
+        let escaped = NSRegularExpression.escapedPattern(for: number)
+        return text.range(of: #"(?<![\d.])"# + escaped + #"(?!\d|\.\d)"#, options: .regularExpression) != nil
+    }
+
     @Test func everyQuotedNumberIsInALogTheDocumentCites() throws {
         for document in Self.documents {
             let text = try String(contentsOf: document, encoding: .utf8)
@@ -45,10 +52,13 @@ struct DocumentTests {
             let prose = Self.prose(text)
             var missing: [String] = []
             for match in numbers.matches(in: prose, range: NSRange(prose.startIndex..., in: prose)) {
-                let number = String(prose[Range(match.range, in: prose)!])
+                let range = Range(match.range, in: prose)!, number = String(prose[range])
+                // The paper's section numbers ("section 3.2", "sections 4.1-4.3") are not results.
+                let before = prose[(prose.index(range.lowerBound, offsetBy: -10, limitedBy: prose.startIndex) ?? prose.startIndex)..<range.lowerBound]
+                if before.range(of: #"sections? $"#, options: .regularExpression) != nil { continue }
                 let bare = number.replacingOccurrences(of: ",", with: "")
                 let forms = [number, bare, bare.replacingOccurrences(of: "%", with: "")]
-                if !forms.contains(where: { logText.contains($0) }) { missing.append(number) }
+                if !forms.contains(where: { Self.occurs($0, in: logText) }) { missing.append(number) }
             }
             #expect(missing.isEmpty, "\(document.lastPathComponent) of \(document.deletingLastPathComponent().lastPathComponent): numbers in no cited log (\(logs.count) logs): \(missing.prefix(20))")
         }

@@ -13,13 +13,27 @@ struct Chapter07ExerciseTests {
 
     /// Exercise 1 (--masking spans): spans of 4 started with probability 0.35 / 4 mask about 30% of the tokens
     /// (overlaps make it less than 35%), twice BERT's 15%; every masked token shows <mask>.
-    @Test func exercise1_spanMaskingMasksAboutThirtyPercent() {
+    @Test func exercise1_spanMaskingMasksAboutThirtyPercent() throws {
         var rng = RandomGenerator(seed: 71)
         let rows = (0..<200).map { _ in [0] + (0..<62).map { _ in 4 + rng.int(below: 4000) } + [2] }
         let result = spanMasked(rows, maskToken: 4095, specials: [0, 1, 2, 3], probability: 0.35, length: 4, using: &rng)
         let fraction = Double(result.selected.maskedCounts.reduce(0, +)) / Double(200 * 62)
         #expect(fraction > 0.26 && fraction < 0.34)
         #expect(result.selected == result.showsMaskToken)
+
+        // The chapter's run (the README's outcome): with spans the masked LM does no better than the most
+        // frequent token on the held-out novel, while with BERT masking it does; no SST-2 ranking changes by more
+        // than the seeds' spread.
+        func heldOut(_ name: String) throws -> (accuracy: Double, unigram: Double) {
+            let log = try ExerciseLog(name), line = try #require(log.lines(containing: "masked LM: last loss").first)
+            let percentages = line.split(separator: " ").filter { $0.hasSuffix("%)") || $0.hasSuffix("%") }
+                .compactMap { Double($0.replacingOccurrences(of: "%", with: "").replacingOccurrences(of: ")", with: "")) }
+            return (percentages[0], percentages[1])
+        }
+        let (spans, bert) = (try heldOut("exercises/ch07-masking-spans"), try heldOut("ch07-text"))
+        #expect(spans.accuracy < 1.5 * spans.unigram && bert.accuracy > 1.5 * bert.unigram)
+        let (withSpans, withBERT) = (try Self.sst2("exercises/ch07-masking-spans", labels: "1000"), try Self.sst2("ch07-text", labels: "1000"))
+        #expect(abs(withSpans.data2vec.mean - withBERT.data2vec.mean) < withSpans.data2vec.spread + withBERT.data2vec.spread)
     }
 
     /// Exercise 2 (--novels-only): the SST-2 sentences are lower-cased and tokenized with spaces around
@@ -44,12 +58,27 @@ struct Chapter07ExerciseTests {
     }
 
     /// Exercise 4 (--top-k 1): the text target with K = 1 is the last block's FFN output, layer-normalized.
-    @Test func exercise4_topOneIsTheLastFeedForwardOutputLayerNormalized() {
+    @Test func exercise4_topOneIsTheLastFeedForwardOutputLayerNormalized() throws {
         var rng = RandomGenerator(seed: 74)
         let encoder = TransformerEncoder(TransformerConfiguration(blockCount: 4, dimension: 8, headCount: 2, feedForwardDimension: 16,
                                                                   placement: .postLN), using: &rng)
         encoder.eval()
         let blocks = Tensor.withoutGradients { encoder(Tensor.normal([2, 7, 8], using: &rng), recordBlocks: true).blocks }
         #expect(TargetBuilder(topK: 1, layerwise: .layer)(blocks).scalars == blocks[3].feedForward.layerNorm().scalars)
+
+        // The chapter's run (the README's outcome): with 1,000 labels data2vec's score moves less than the two
+        // runs' seed spreads together.
+        let (one, three) = (try Self.sst2("exercises/ch07-top-k-1", labels: "1000"), try Self.sst2("ch07-text", labels: "1000"))
+        #expect(abs(one.data2vec.mean - three.data2vec.mean) < one.data2vec.spread + three.data2vec.spread)
+    }
+
+    /// One row of a log's SST-2 table: each starting point's mean and half-range over its seeds.
+    static func sst2(_ name: String, labels: String) throws -> (data2vec: (mean: Double, spread: Double), languageModel: (mean: Double, spread: Double),
+                                                              scratch: (mean: Double, spread: Double)) {
+        let log = try ExerciseLog(name)
+        let line = try #require(log.lines(containing: "% +- ").first { $0.split(separator: " ").first.map(String.init) == labels })
+        let n = log.numbers(in: line)   // labels, then mean, spread, seeds for each starting point
+        try #require(n.count == 10)
+        return ((n[1], n[2]), (n[4], n[5]), (n[7], n[8]))
     }
 }
