@@ -51,13 +51,18 @@ bench: deps
 
 # Chapter 05's long pretraining: three seeds of 20,000 steps (128 epochs of the 10,000 training images), each
 # saving copies after 2,500, 5,000 and 10,000 steps for the compute curve. Logs in results/pretrained/.
+# Chapter 06's: complete runs of 1,200 (the chapter's own length), 2,400 and 8,000 steps with the log-mel
+# front end, three seeds each, on one thread each (about 40 minutes on 2 cores).
 pretrained: deps
 	$(SWIFT) build -c release --product ch05-vision
+	$(SWIFT) build -c release --product ch06-speech
 	@set -e; for seed in 0 1 2; do \
 	  scripts/record.sh pretrained/ch05-vision-seed$$seed .build/release/ch05-vision --pretrain-only --seed $$seed \
 	    --pretrain-steps 20000 --snapshot-steps 2500 5000 10000 --checkpoint pretrained/ch05-vision/seed$$seed.safetensors \
 	    --figures-dir .build/pretrained-figures; \
 	done
-
-list:
-	@echo $(CHAPTERS)
+	@set -e; for steps in 1200 2400 8000; do for seed in 0 1 2; do \
+	  scripts/record.sh pretrained/ch06-speech-logmel-steps$$steps-seed$$seed .build/release/ch06-speech --pretrain-only \
+	    --front-end logmel --seed $$seed --threads 1 --pretrain-steps $$steps \
+	    --checkpoint pretrained/ch06-speech-logmel/steps$$steps-seed$$seed.safetensors --figures-dir .build/pretrained-figures; \
+	done; done

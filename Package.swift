@@ -81,8 +81,6 @@ let package = Package(
             swiftSettings: numericSettings),
 
         // The harnesses of the trials that docs/deviations.md cites (results/trials/).
-        .executableTarget(name: "trial-ch06-ctc", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],
-                          path: "results/trials/ch06-ctc", swiftSettings: numericSettings),
         .executableTarget(name: "trial-ch07-sst2", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],
                           path: "results/trials/ch07-sst2", swiftSettings: numericSettings),
 

@@ -3,7 +3,7 @@
 # (Tests/ExerciseTests) can check the outcome each chapter's README states. From the repository root, after
 # `swift build -c release`:
 #   scripts/record-exercises.sh quick     chapters 01-05 (a few minutes)
-#   scripts/record-exercises.sh slow      chapters 06-07 (about an hour: each is a whole chapter run)
+#   scripts/record-exercises.sh slow      chapters 06-07 (about an hour: each is a chapter run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 figures=.build/exercise-figures
@@ -29,9 +29,10 @@ quick)
   rm -rf "$copy"
   ;;
 slow)
-  record ch06-span-length-10     .build/release/ch06-speech --span-length 10 --figures-dir $figures --checkpoint .build/exercise-ch06.safetensors
-  record ch06-top-k-1            .build/release/ch06-speech --top-k 1 --figures-dir $figures --checkpoint .build/exercise-ch06.safetensors
-  record ch06-ctc-frames-per-step-1 .build/release/ch06-speech --reuse-checkpoint --ctc-frames-per-step 1 --figures-dir $figures
+  record ch06-span-length-10     .build/release/ch06-speech --span-length 10 --one-front-end --label-fractions 0.1 --figures-dir $figures --checkpoint .build/exercise-ch06-span.safetensors
+  record ch06-top-k-1            .build/release/ch06-speech --top-k 1 --one-front-end --label-fractions 0.1 --figures-dir $figures --checkpoint .build/exercise-ch06-top-k.safetensors
+  # after the chapter's own run (it reads the checkpoint that run saved)
+  record ch06-ctc-frames-per-step-1 .build/release/ch06-speech --reuse-checkpoint --one-front-end --ctc-frames-per-step 1 --figures-dir $figures
   record ch07-masking-spans      .build/release/ch07-text --masking spans --figures-dir $figures --checkpoint-folder .build/exercise-ch07
   record ch07-top-k-1            .build/release/ch07-text --top-k 1 --figures-dir $figures --checkpoint-folder .build/exercise-ch07
   ;;

@@ -13,10 +13,21 @@
 //     d(-log p) / d logits[t, c] = softmax[t, c] - sum over s with l's = c of exp(alpha[t, s] + beta[t, s] - y[t, c] + log p)
 // (beta includes the emission at t, so it is subtracted once). Computed in Double.
 //
-// Reduction as PyTorch's `ctc_loss(reduction="mean")`: each sequence's loss divided by its target length,
-// then the mean over the batch. A target the frames cannot hold (T < L + repeats) has probability 0; as with
+// Reduction, by default as fairseq computes it (`criterions/ctc.py`): each sequence's -log p summed over the
+// batch (`reduction="sum"`) and divided by the number of sequences (the fine-tuning configs' `sentence_avg:
+// true` makes the sample size the number of sentences), so every sequence weighs its whole loss. PyTorch's
+// `ctc_loss(reduction="mean")` instead divides each sequence's loss by its target length first: for digit
+// strings of 2-5 digits that is gradients about 3.5 times smaller. A target the frames cannot hold (T < L + repeats) has probability 0; as with
 // `zero_infinity=True` (wav2vec 2.0's setting), its loss and gradient are set to 0.
 import Foundation
+
+/// How the CTC loss of a batch is reduced to one number.
+public enum CTCReduction: Sendable {
+    /// fairseq (`criterions/ctc.py` with `sentence_avg: true`): the mean over sequences of -log p(target).
+    case meanOverSequences
+    /// PyTorch's `reduction="mean"`: the mean over sequences of -log p(target) / target length.
+    case meanPerTargetLabel
+}
 
 extension Tensor {
     /// CTC loss of `logits` [B, T, C] (unnormalized; log-softmax is applied inside) against label sequences.
@@ -24,8 +35,10 @@ extension Tensor {
     /// - Parameters:
     ///   - inputLengths: the valid frames of each sample (<= T).
     ///   - targets: each sample's labels, each in 1..<C (0 is the blank).
-    /// - Returns: the scalar mean over samples of loss / target length.
-    public static func ctcLoss(logits: Tensor, inputLengths: [Int], targets: [[Int]], blank: Int = 0) -> Tensor {
+    ///   - reduction: fairseq's mean over sequences (the default) or PyTorch's per-label mean.
+    /// - Returns: a scalar.
+    public static func ctcLoss(logits: Tensor, inputLengths: [Int], targets: [[Int]], blank: Int = 0,
+                               reduction: CTCReduction = .meanOverSequences) -> Tensor {
         guard logits.rank == 3, logits.shape[0] == targets.count, inputLengths.count == targets.count else {
             shapeFailure(ShapeError("ctcLoss: logits \(logits.shape) must be [B, T, C] with B = \(targets.count) targets and input lengths"))
         }
@@ -37,12 +50,12 @@ extension Tensor {
         }
         let x = logits.storage.pointer
         var total = 0.0
-        // Per sample: the gradient of its (length-normalized) loss with respect to its logits.
+        // Per sample: the gradient of its (weighted) loss with respect to its logits.
         let gradient = TensorStorage(zeros: logits.count)
         for sample in 0..<b {
             let (loss, grad) = ctcSequence(x + sample * t * c, frames: inputLengths[sample], classes: c, target: targets[sample], blank: blank)
             guard loss.isFinite else { continue }  // zero_infinity
-            let scale = 1 / Double(targets[sample].count)
+            let scale = reduction == .meanPerTargetLabel ? 1 / Double(targets[sample].count) : 1
             total += loss * scale
             let g = gradient.pointer + sample * t * c
             for i in 0..<(inputLengths[sample] * c) { g[i] = Float(grad[i] * scale / Double(b)) }

@@ -61,3 +61,9 @@ extension Chapter {
         }
     }
 }
+
+/// Where a copy of a checkpoint saved after `step` steps goes: `name.safetensors` -> `name-step01250.safetensors`, beside it.
+public func snapshotURL(_ checkpoint: URL, step: Int) -> URL {
+    let stem = checkpoint.deletingPathExtension().lastPathComponent
+    return checkpoint.deletingLastPathComponent().appendingPathComponent(String(format: "%@-step%05d.safetensors", stem, step))
+}

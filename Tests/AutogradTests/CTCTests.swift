@@ -1,5 +1,6 @@
-// The CTC loss (Autograd/Ops+CTC.swift): a case worked by hand, finite differences, and PyTorch's
-// `ctc_loss` (Fixtures/make_ctc_fixtures.py wrote Fixtures/ctc_fixtures.json).
+// The CTC loss (Autograd/Ops+CTC.swift): cases worked by hand, finite differences, and PyTorch's
+// `ctc_loss` with reductions "mean" and "sum" / B, fairseq's (Fixtures/make_ctc_fixtures.py wrote
+// Fixtures/ctc_fixtures.json).
 import Foundation
 import Testing
 @testable import Autograd
@@ -14,19 +15,34 @@ struct CTCTests {
     @Test func twoFramesByHand() {
         let logits = Tensor.zeros([1, 2, 2], requiresGradient: true)
         let loss = Tensor.ctcLoss(logits: logits, inputLengths: [2], targets: [[1]])
-        #expect(abs(loss.item - 0.287682) < 1e-5)
+        #expect(abs(loss.item - 0.287682) < 1e-5)  // one sequence of one label: both reductions agree
         loss.backward()
         let expected: [Float] = [1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6]
         #expect(zip(logits.grad!.scalars, expected).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 
+    /// Two sequences of different target lengths, uniform logits. Sequence A: 2 frames of {blank, 1, 2}, target
+    /// "1": the paths 11, 01, 10 of 9, loss -ln(3/9) = 1.098612. Sequence B: 3 frames, target "12": the paths
+    /// 122, 112, 012, 102, 120 of 27, loss -ln(5/27) = 1.686399. fairseq averages the sums over sequences:
+    /// (1.098612 + 1.686399) / 2 = 1.392506; PyTorch's mean first divides by the target lengths 1 and 2:
+    /// (1.098612 + 0.843200) / 2 = 0.970906.
+    @Test func reductionsByHand() {
+        let logits = Tensor.zeros([2, 3, 3])
+        let fairseq = Tensor.ctcLoss(logits: logits, inputLengths: [2, 3], targets: [[1], [1, 2]]).item
+        let pytorch = Tensor.ctcLoss(logits: logits, inputLengths: [2, 3], targets: [[1], [1, 2]], reduction: .meanPerTargetLabel).item
+        #expect(abs(fairseq - 1.392506) < 1e-5)
+        #expect(abs(pytorch - 0.970906) < 1e-5)
+    }
+
     @Test func gradientMatchesFiniteDifferences() {
         var rng = RandomGenerator(seed: 3)
         let logits = Tensor.normal([2, 7, 5], using: &rng, requiresGradient: true)
-        let report = GradientCheck.check([logits]) { inputs in
-            Tensor.ctcLoss(logits: inputs[0], inputLengths: [7, 5], targets: [[1, 2, 2], [4, 3]])
+        for reduction in [CTCReduction.meanOverSequences, .meanPerTargetLabel] {
+            let report = GradientCheck.check([logits]) { inputs in
+                Tensor.ctcLoss(logits: inputs[0], inputLengths: [7, 5], targets: [[1, 2, 2], [4, 3]], reduction: reduction)
+            }
+            #expect(report.passed, "\(reduction): \(report)")
         }
-        #expect(report.passed, "\(report)")
     }
 
     struct Case: Decodable {
@@ -37,6 +53,8 @@ struct CTCTests {
         let per_sequence: [Float]
         let mean: Float
         let gradient: [Float]
+        let sentence_avg: Float
+        let sentence_avg_gradient: [Float]
     }
 
     static let cases: [String: Case] = {
@@ -49,16 +67,23 @@ struct CTCTests {
     func matchesPyTorch(_ name: String) throws {
         let c = try #require(CTCTests.cases[name], "fixture \(name) missing")
         let logits = Tensor(shape: c.logits.shape, c.logits.values, requiresGradient: true)
-        let loss = Tensor.ctcLoss(logits: logits, inputLengths: c.input_lengths, targets: c.targets)
+        let loss = Tensor.ctcLoss(logits: logits, inputLengths: c.input_lengths, targets: c.targets, reduction: .meanPerTargetLabel)
         #expect(abs(loss.item - c.mean) < 1e-5 * max(1, abs(c.mean)), "\(loss.item) vs \(c.mean)")
         loss.backward()
         let worst = zip(logits.grad!.scalars, c.gradient).map { abs($0 - $1) }.max() ?? 0
         #expect(worst < 1e-5, "gradient differs by \(worst)")
-        // Each sequence alone: PyTorch's per-sequence (unnormalized) loss is ours times the target length.
+        // fairseq's reduction: PyTorch's "sum" divided by the batch size.
+        let summed = Tensor(shape: c.logits.shape, c.logits.values, requiresGradient: true)
+        let fairseq = Tensor.ctcLoss(logits: summed, inputLengths: c.input_lengths, targets: c.targets)
+        #expect(abs(fairseq.item - c.sentence_avg) < 1e-5 * max(1, abs(c.sentence_avg)), "\(fairseq.item) vs \(c.sentence_avg)")
+        fairseq.backward()
+        let worstSum = zip(summed.grad!.scalars, c.sentence_avg_gradient).map { abs($0 - $1) }.max() ?? 0
+        #expect(worstSum < 1e-5, "gradient (sentence average) differs by \(worstSum)")
+        // Each sequence alone: PyTorch's per-sequence (unnormalized) loss is fairseq's reduction of a batch of one.
         for (b, target) in c.targets.enumerated() {
             let t = c.logits.shape[1], classes = c.logits.shape[2]
             let one = Tensor(shape: [1, t, classes], Array(c.logits.values[(b * t * classes)..<((b + 1) * t * classes)]))
-            let single = Tensor.ctcLoss(logits: one, inputLengths: [c.input_lengths[b]], targets: [target]).item * Float(target.count)
+            let single = Tensor.ctcLoss(logits: one, inputLengths: [c.input_lengths[b]], targets: [target]).item
             #expect(abs(single - c.per_sequence[b]) < 1e-4 * max(1, c.per_sequence[b]))
         }
     }

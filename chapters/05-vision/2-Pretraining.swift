@@ -108,12 +108,6 @@ extension Chapter05 {
             "peak_learning_rate": "\(config.pretraining.peakLearningRate)",
         ]
     }
-
-    /// `name.safetensors` -> `name-step01250.safetensors`, beside it.
-    func snapshotURL(_ checkpoint: URL, step: Int) -> URL {
-        let stem = checkpoint.deletingPathExtension().lastPathComponent
-        return checkpoint.deletingLastPathComponent().appendingPathComponent(String(format: "%@-step%05d.safetensors", stem, step))
-    }
 }
 
 /// A long pretraining run of `make pretrained`: its checkpoint, what it records, and its snapshots.

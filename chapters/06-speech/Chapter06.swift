@@ -5,15 +5,17 @@
 //      a convolutional positional encoder, and span masking over time;
 //   2. data2vec pretraining on unlabelled spoken digits (FSDD), with instance-normalized targets from the
 //      teacher's FFN outputs and the collapse monitor;
-//   3. a probe: which digit is spoken, from frozen features, against a random encoder and log-mel filterbanks;
-//   4. speech recognition of digit strings with CTC, fine-tuned from data2vec and trained from scratch
+//   3. which digit is spoken, from 1 to 50 labelled clips per digit: frozen features read by nearest neighbours
+//      and logistic regression, against a random encoder and log-mel statistics;
+//   4. what longer pretraining buys: complete runs of 1,200 to 8,000 steps, scored the same way;
+//   5. speech recognition of digit strings with CTC, fine-tuned from data2vec and trained from scratch
 //      with 1%, 10% and 100% of the labelled strings: the paper's low-resource result, in small.
 // Prerequisites: chapters 04-05. Run: `swift run -c release ch06-speech` (`--quick`: seconds;
 // `--test-speakers NAME` holds out a whole speaker; `--reuse-checkpoint` skips pretraining).
 // Letters: B batch, L samples, T frames, D width, C symbols (blank + 10 digits), K averaged blocks.
 //
-// The parts, in order: 1-Audio.swift (section 1), 2-Pretraining.swift (2), 3-Probe.swift (3),
-// 4-Recognition.swift (4), 5-Summary.swift (5). Every setting is in `SpeechConfig` below.
+// The parts, in order: 1-Audio.swift (section 1), 2-Pretraining.swift (2), 3-FewLabels.swift (3),
+// 4-ComputeCurve.swift (4), 5-Recognition.swift (5), 6-Summary.swift (6). Every setting is in `SpeechConfig` below.
 import ArgumentParser
 import Autograd
 import ChapterKit
@@ -27,7 +29,11 @@ import Optim
 /// Every knob of a chapter 06 run. Printed at the start of the run.
 struct SpeechConfig {
     /// wav2vec 2.0's CNN at 8 kHz (10 ms frames), 3 grouped position convolutions, span masking p 0.65, l 20.
-    var frontEnd = SpeechFrontEndConfiguration(dimension: 64)
+    var frontEnd: SpeechFrontEndConfiguration = {
+        var c = SpeechFrontEndConfiguration(dimension: 64)
+        c.features = .logmel
+        return c
+    }()
     /// A post-LN encoder with wav2vec 2.0's input LayerNorm, BERT initialization N(0, 0.02), and the paper's
     /// student regularization: dropout 0.1, attention dropout 0.1, layerdrop 0.05.
     var encoder = TransformerConfiguration(blockCount: 4, dimension: 64, headCount: 4, feedForwardDimension: 256, placement: .postLN,
@@ -45,45 +51,78 @@ struct SpeechConfig {
     var pretraining = AdamWConfiguration(peakLearningRate: 2e-3, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.01, warmupFraction: 0.1,
                                          finalFraction: 0.05, shape: .triStage(hold: 0.5), clipNorm: 3)
     var pretrainingSteps = 1200
+    /// Steps after which a copy of the backbone is saved beside the checkpoint (the compute curve reads them).
+    var snapshotSteps: [Int] = []
+    /// The committed pretraining runs evaluated beside the chapter's own (`make pretrained`): several lengths,
+    /// three pretraining seeds each.
+    var pretrained: [String] = []
+    /// The length whose runs the headline reports and section 5 fine-tunes: the best of the committed lengths on
+    /// the validation split (results/trials/ch06-views.txt).
+    var headlineSteps = 1200
     var batchSize = 32
     /// Clips longer than this many samples are cropped to a random window (1 s; fairseq `max_sample_size`).
     var maximumSamples = 8000
-    var probe = LinearProbeConfiguration()
-    var probeSeeds = 3
+    /// Section 3: labelled clips per digit, draws of them, and logistic regression's C (scikit-learn's default).
+    var labelsPerDigit = [1, 5, 10, 50]
+    var evaluationSeeds = 5
+    var logisticC = 1.0
+    /// The view of the pooled features the tables report (see `viewNames`): chosen on the validation split.
+    var probeView = "block 1"
+    /// Each block's pooled output, their average, and all of them side by side.
+    var viewNames: [String] { (1...encoder.blockCount).map { "block \($0)" } + ["average of blocks", "all blocks"] }
     /// Section 4: digit strings from the training clips (each clip once) and from the test clips (each 3 times).
     var testStringPasses = 3
     var labelFractions = [0.01, 0.1, 1.0]
     var recognitionSeeds = [0.01: 2, 0.1: 2, 1.0: 1]
-    /// CTC fine-tuning and training from scratch: the same model, optimizer and budget rule (not the same learning
-    /// rate: see below). Both train every weight, the CNN included (wav2vec 2.0 freezes its pretrained CNN; frozen
-    /// in both, the scratch model would keep a random CNN: see README).
+    /// CTC fine-tuning and training from scratch: the same model, optimizer, masking, dropouts and budget rule.
+    /// Both train every weight, the CNN included (wav2vec 2.0 freezes its pretrained CNN; frozen in both, the
+    /// scratch model would keep a random CNN: see README).
     var frozenCNN = false
-    /// Adam with wav2vec 2.0's tri-stage schedule. The learning rates differ: a quarter of the pretraining rate for
-    /// the pretrained encoder (wav2vec 2.0 fine-tunes at a tenth), the pretraining rate itself from scratch; each
-    /// was the better of the two on strings held out of the training set (results/trials/ch06-ctc-trials.txt).
+    /// Adam with wav2vec 2.0's tri-stage schedule ([0.1, 0.4, 0.5], final scale 0.05, eps 1e-8); the peak
+    /// learning rate per arm and fraction of labelled strings below.
     var fineTuning = AdamWConfiguration(peakLearningRate: 5e-4, beta2: 0.98, epsilon: 1e-8, weightDecay: 0.01, warmupFraction: 0.1,
                                         finalFraction: 0.05, shape: .triStage(hold: 0.4), clipNorm: 3)
-    var scratchTraining = AdamWConfiguration(peakLearningRate: 2e-3, beta2: 0.98, epsilon: 1e-8, weightDecay: 0.01, warmupFraction: 0.1,
-                                             finalFraction: 0.05, shape: .triStage(hold: 0.4), clipNorm: 3)
+    /// Peak learning rates, per fraction of labelled strings, for the pretrained encoder and from scratch: each the
+    /// best of 5e-4, 2e-3 and 5e-3 on strings made of held-out training clips (`--validation`,
+    /// results/trials/ch06-ctc-choices.txt); 2e-3 won for both recognizers at every fraction.
+    var fineTuningRates: [Double: Float] = [0.01: 2e-3, 0.1: 2e-3, 1.0: 2e-3]
+    var scratchRates: [Double: Float] = [0.01: 2e-3, 0.1: 2e-3, 1.0: 2e-3]
     /// 500 to 1000 updates: no early stop before 500, which takes every run off CTC's all-blank plateau. Six
     /// labelled strings (1%) are too few to hold any out: 200 passes over them.
     var fineTuningBudget = TrainingBudget(maximumEpochs: 200, maximumSteps: 1000, minimumSteps: 500, batchSize: 8,
                                           minimumStepsBetweenValidations: 100, maximumStepsBetweenValidations: 100, patience: 3,
                                           minimumExamplesForValidation: 20)
-    /// Time masking while fine-tuning (wav2vec 2.0 fine-tunes with `mask_prob` 0.65 in low-resource settings);
-    /// 0 here: at this size masking slowed CTC's escape from predicting only blanks.
-    var fineTuneMasking = SpanMasking(probability: 0, spanLength: 10)
-    var finalDropout: Float = 0.1
+    /// wav2vec 2.0's fine-tuning for up to an hour of labels (examples/wav2vec/config/finetuning/base_10m.yaml,
+    /// base_1h.yaml; 64 strings are about 3.5 minutes): no dropout or attention dropout in the encoder, activation
+    /// dropout 0.1, layerdrop 0.1, no final dropout.
+    var fineTuneEncoder: TransformerConfiguration {
+        var e = encoder
+        (e.dropout, e.attentionDropout, e.activationDropout, e.layerDrop) = (0, 0, 0.1, 0.1)
+        return e
+    }
+    var finalDropout: Float = 0
+    /// Time masking `mask_prob` 0.65 in spans of `mask_length` 10 frames of 20 ms (20 of 10 ms here); channel
+    /// masking `mask_channel_prob` 0.25 in spans of `mask_channel_length` 64 of 768 channels (5 of 64 here).
+    var fineTuneMasking = SpanMasking(probability: 0.65, spanLength: 20)
+    var channelMasking = SpanMasking(probability: 0.25, spanLength: 5, minimumSpans: 0)
+    /// `freeze_finetune_updates`: the pretrained encoder stays frozen (only the output layer learns) for the first
+    /// updates; 10,000 of 13,000 in base_10m.yaml. Not for the scratch model, whose encoder is random.
+    var freezeUpdates = 0
     /// The CTC output layer reads 2 frames of 10 ms at once: CTC steps of 20 ms, wav2vec 2.0's frame rate.
     var ctcFramesPerStep = 2
-    var checkpoint = "checkpoints/ch06-speech.safetensors"
+    var checkpoint = "checkpoints/ch06-speech-logmel.safetensors"
+    /// The other front end, pretrained beside this one in section 2 and compared in section 3 (nil: none).
+    var comparedFrontEnd: SpeechFeatures? = .waveform
+    /// Where its backbone goes: the checkpoint's name with "-waveform" or "-logmel" before the extension.
+    var comparedCheckpoint: String? {
+        comparedFrontEnd.map { checkpoint.replacingOccurrences(of: ".safetensors", with: "-compared-\($0.rawValue).safetensors") }
+    }
 
     mutating func makeQuick() {
         pretrainingSteps = 10
         data2vec.emaAnnealEndStep = 10
-        probeSeeds = 1
-        probe.epochs = 3
-        probe.minimumSteps = 10
+        labelsPerDigit = [1, 5]
+        evaluationSeeds = 2
         testStringPasses = 1
         labelFractions = [0.1]
         recognitionSeeds = [0.1: 1]
@@ -93,18 +132,38 @@ struct SpeechConfig {
     }
 }
 
+extension SpeechFeatures: ExpressibleByArgument {}
+
 struct Chapter06: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ch06-speech", abstract: "data2vec on spoken digits: pretraining, probe, CTC.")
+    static let configuration = CommandConfiguration(commandName: "ch06-speech", abstract: "data2vec on spoken digits: pretraining, few-label digits, CTC.")
     @OptionGroup var options: ChapterOptions
     @Option(help: "Pretraining steps (default 1200; 10 with --quick).") var pretrainSteps: Int?
+    @Option(help: "What makes frames of the waveform: waveform (wav2vec 2.0's CNN, the paper's) or logmel (40 log-mel energies every 10 ms).")
+    var frontEnd: SpeechFeatures?
+    @Flag(help: "Pretrain and compare only the front end of --front-end, not the other one beside it.") var oneFrontEnd = false
     @Option(help: "Hold out every clip of these speakers (comma-separated names from speakers.txt) instead of FSDD's takes 0-4.")
     var testSpeakers: String?
     @Option(help: "Span length in frames of 10 ms (default 20 = 200 ms, the paper's 10 frames of 20 ms).") var spanLength: Int?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+    @Option(help: "Convolutional positions: layers (default 3; data2vec speech: 5).") var positionDepth: Int?
+    @Option(help: "Convolutional positions: odd kernel in frames of 10 ms (default 9; data2vec speech: 19 frames of 20 ms).") var positionKernel: Int?
     @Option(help: "Encoder frames of 10 ms per CTC output step (default 2 = 20 ms; 1 to 4).") var ctcFramesPerStep: Int?
     @Flag(help: "Fine-tune with the CNN frozen (wav2vec 2.0's recipe), in both recognizers, instead of training every weight.")
     var frozenCNN = false
     @Flag(help: "Skip pretraining and evaluate the checkpoint (on the data of --data-dir).") var reuseCheckpoint = false
+    @Flag(help: "Pretrain, save the checkpoint (and --snapshot-steps copies), and stop: what `make pretrained` runs.") var pretrainOnly = false
+    @Option(parsing: .upToNextOption, help: "Steps after which to save a copy of the backbone beside the checkpoint (name-stepNNNNN.safetensors).")
+    var snapshotSteps: [Int] = []
+    @Option(parsing: .upToNextOption, help: "Committed pretraining checkpoints to evaluate (default: pretrained/ch06-speech-FRONTEND/*.safetensors, when present).")
+    var pretrained: [String] = []
+    @Flag(help: "Evaluate only the chapter's own run, not the committed long ones.") var noPretrained = false
+    @Flag(help: "Score on training clips of takes 5-9 (strings made of them) instead of the test clips, with labels from the other training clips: the split this chapter's choices were made on.")
+    var validation = false
+    @Option(parsing: .upToNextOption, help: "Fractions of the labelled strings for CTC (default 0.01 0.1 1).") var labelFractions: [Double] = []
+    @Option(help: "The view of the pooled features section 3 reports: block 1-4, average of blocks, or all blocks.") var view: String?
+    @Option(help: "Peak learning rate of CTC fine-tuning, every fraction (default: per fraction, chosen with --validation).") var fineTuneLearningRate: Float?
+    @Option(help: "Peak learning rate of CTC from scratch, every fraction (default: per fraction, chosen with --validation).") var scratchLearningRate: Float?
+    @Option(help: "Updates with the pretrained encoder frozen at the start of CTC fine-tuning (freeze_finetune_updates; default 0).") var freezeUpdates: Int?
     @Option(help: "Where the pretrained backbone is written and read (safetensors).") var checkpoint: String?
 
     func validate() throws {
@@ -115,8 +174,25 @@ struct Chapter06: ParsableCommand {
         if let ctcFramesPerStep, !(1...4).contains(ctcFramesPerStep) {
             throw ValidationError("--ctc-frames-per-step must be between 1 and 4, got \(ctcFramesPerStep)")
         }
+        if let positionDepth, !(0...8).contains(positionDepth) { throw ValidationError("--position-depth must be between 0 and 8, got \(positionDepth)") }
+        if let positionKernel, !(1...99).contains(positionKernel) || positionKernel % 2 == 0 {
+            throw ValidationError("--position-kernel must be odd, between 1 and 99, got \(positionKernel)")
+        }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
         if let testSpeakers, testSpeakers.split(separator: ",").isEmpty { throw ValidationError("--test-speakers needs at least one name") }
+        if reuseCheckpoint && (pretrainOnly || pretrainSteps != nil) {
+            throw ValidationError("--reuse-checkpoint skips pretraining; it cannot go with --pretrain-only or --pretrain-steps")
+        }
+        if let bad = snapshotSteps.first(where: { $0 < 1 }) { throw ValidationError("--snapshot-steps must be positive, got \(bad)") }
+        if noPretrained && !pretrained.isEmpty { throw ValidationError("--no-pretrained and --pretrained contradict each other; give one") }
+        if let bad = labelFractions.first(where: { !($0 > 0 && $0 <= 1) }) { throw ValidationError("--label-fractions must be in (0, 1], got \(bad)") }
+        for (flag, rate) in [("--fine-tune-learning-rate", fineTuneLearningRate), ("--scratch-learning-rate", scratchLearningRate)] {
+            if let rate, !(rate > 0 && rate < 1) { throw ValidationError("\(flag) must be in (0, 1), got \(rate)") }
+        }
+        if let view, !SpeechConfig().viewNames.contains(view) {
+            throw ValidationError("--view must be one of \(SpeechConfig().viewNames.map { "'\($0)'" }.joined(separator: ", ")), got '\(view)'")
+        }
+        if let freezeUpdates, !(0...100_000).contains(freezeUpdates) { throw ValidationError("--freeze-updates must be between 0 and 100000, got \(freezeUpdates)") }
     }
 
     func makeConfig() -> SpeechConfig {
@@ -126,10 +202,38 @@ struct Chapter06: ParsableCommand {
         config.data2vec.emaAnnealEndStep = config.pretrainingSteps
         if let spanLength { config.frontEnd.masking.spanLength = spanLength }
         if let topK { config.data2vec.averageTopKLayers = topK }
+        if let positionDepth { config.frontEnd.positionDepth = positionDepth }
+        if let positionKernel { config.frontEnd.positionKernel = positionKernel }
+        if let frontEnd {
+            config.frontEnd.features = frontEnd
+            config.comparedFrontEnd = SpeechFeatures.allCases.first { $0 != frontEnd }
+            if !options.quick { config.checkpoint = "checkpoints/ch06-speech-\(frontEnd.rawValue).safetensors" }
+        }
+        if oneFrontEnd || pretrainOnly { config.comparedFrontEnd = nil }
         if let checkpoint { config.checkpoint = checkpoint }
+        config.snapshotSteps = snapshotSteps
+        if !labelFractions.isEmpty {
+            config.labelFractions = labelFractions
+            config.recognitionSeeds = Dictionary(uniqueKeysWithValues: labelFractions.map { ($0, config.recognitionSeeds[$0] ?? 1) })
+        }
+        for fraction in config.labelFractions {
+            if let fineTuneLearningRate { config.fineTuningRates[fraction] = fineTuneLearningRate }
+            if let scratchLearningRate { config.scratchRates[fraction] = scratchLearningRate }
+        }
+        if let freezeUpdates { config.freezeUpdates = freezeUpdates }
+        if let view { config.probeView = view }
+        config.pretrained = pretrained.isEmpty ? defaultPretrained(config.frontEnd.features) : pretrained
+        if noPretrained || pretrainOnly || options.quick && pretrained.isEmpty { config.pretrained = [] }
         if frozenCNN { config.frozenCNN = true }
         if let ctcFramesPerStep { config.ctcFramesPerStep = ctcFramesPerStep }
         return config
+    }
+
+    /// The committed runs of `make pretrained` for a front end: pretrained/ch06-speech-NAME/*.safetensors.
+    func defaultPretrained(_ features: SpeechFeatures) -> [String] {
+        let folder = "pretrained/ch06-speech-\(features.rawValue)"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { "\(folder)/\($0)" }
     }
 
     func run() throws {
@@ -139,10 +243,21 @@ struct Chapter06: ParsableCommand {
         let checkpoint = URL(fileURLWithPath: config.checkpoint)
         try chapter.requireOutputFile(checkpoint, flag: "--checkpoint", reading: reuseCheckpoint)
         let data = try loadSpeech(chapter, config)                                              // section 1
-        let pretraining = try pretrainingSection(chapter, config, data: data, checkpoint: checkpoint)  // section 2
-        let probe = try probeSection(chapter, config, data: data, checkpoint: checkpoint)       // section 3
-        let recognition = try recognitionSection(chapter, config, data: data, checkpoint: checkpoint)  // section 4
-        summary(chapter, config, data: data, pretraining: pretraining, probe: probe, recognition: recognition)  // section 5
+        let pretraining = try pretrainingSection(chapter, config, frontEnd: config.frontEnd, data: data, checkpoint: checkpoint)  // section 2
+        var compared: ShortRun?
+        if let other = config.comparedFrontEnd, let path = config.comparedCheckpoint {
+            var frontEnd = config.frontEnd
+            frontEnd.features = other
+            let url = URL(fileURLWithPath: path)
+            try chapter.requireOutputFile(url, flag: "--checkpoint (its -compared- copy)", reading: reuseCheckpoint)
+            let run = try pretrainingSection(chapter, config, frontEnd: frontEnd, data: data, checkpoint: url)
+            compared = ShortRun(frontEnd: frontEnd, checkpoint: url, pretraining: run)
+        }
+        if pretrainOnly { return try chapter.finish() }
+        let fewLabels = try fewLabelSection(chapter, config, data: data, checkpoint: checkpoint, compared: compared)  // section 3
+        let curve = computeCurveSection(chapter, config, fewLabels: fewLabels)                // section 4
+        let recognition = try recognitionSection(chapter, config, data: data, sources: fewLabels.sources)  // section 5
+        summary(chapter, config, data: data, pretraining: pretraining, fewLabels: fewLabels, curve: curve, recognition: recognition)  // section 6
         try chapter.finish()
     }
 }

@@ -25,7 +25,7 @@ public struct ConvolutionLayer: Sendable, Equatable {
 }
 
 /// The CNN that turns a waveform into feature frames, with the projection to the encoder's width.
-public final class SpeechFeatureEncoder: Module {
+public final class SpeechFeatureEncoder: SpeechFeatureExtractor {
     /// The convolutions' sizes, first to last.
     public let layers: [ConvolutionLayer]
     /// Conv1d layers without bias.
@@ -96,7 +96,4 @@ public final class SpeechFeatureEncoder: Module {
         }
         return x
     }
-
-    /// waveforms [B, L] -> features [B, T, D].
-    public func callAsFunction(_ waveforms: Tensor) -> Tensor { projection(outputNorm(frames(waveforms))) }
 }

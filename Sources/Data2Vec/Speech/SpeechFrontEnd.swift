@@ -14,8 +14,18 @@ import Autograd
 import Datasets
 import NN
 
+/// What makes frames of the waveform.
+public enum SpeechFeatures: String, Sendable, Equatable, CaseIterable {
+    /// wav2vec 2.0's CNN, learned (`SpeechFeatureEncoder`): the paper's front end.
+    case waveform
+    /// 40 log-mel energies every 10 ms, fixed (`LogMelFeatureEncoder`): data2vec for keyword spotting.
+    case logmel
+}
+
 /// The sizes and the masking of the speech front end.
 public struct SpeechFrontEndConfiguration: Sendable, Equatable {
+    /// The frames: the CNN of `convolutions` or log-mel energies.
+    public var features = SpeechFeatures.waveform
     /// The CNN (see `SpeechFeatureEncoder`): 10 ms frames at 8 kHz.
     public var convolutions = [ConvolutionLayer(channels: 64, kernel: 10, stride: 5)]
         + [ConvolutionLayer](repeating: ConvolutionLayer(channels: 64, kernel: 3, stride: 2), count: 3)
@@ -33,6 +43,14 @@ public struct SpeechFrontEndConfiguration: Sendable, Equatable {
 
     /// The defaults of chapter 06 for a width of `dimension`.
     public init(dimension: Int) { self.dimension = dimension }
+
+    /// Samples one frame sees: a clip shorter than this gives no frame.
+    public var receptiveField: Int {
+        switch features {
+        case .waveform: SpeechFeatureEncoder.receptiveField(of: convolutions)
+        case .logmel: LogMelSpectrogram().windowLength
+        }
+    }
 }
 
 /// Waveforms -> the student's and the teacher's encoder inputs, with span masking over the valid frames.
@@ -42,8 +60,8 @@ public final class SpeechFrontEnd: ConfiguredFrontEnd {
 
     /// The sizes and masking.
     public let configuration: SpeechFrontEndConfiguration
-    /// The CNN and its projection to D.
-    public let featureEncoder: SpeechFeatureEncoder
+    /// The CNN or the log-mel filterbank, and the projection to D.
+    public let featureEncoder: any SpeechFeatureExtractor
     /// wav2vec 2.0 / data2vec `mask_emb`: uniform [0, 1) at initialization.
     public let maskEmbedding: Tensor
     /// The convolutional positional encoder.
@@ -55,7 +73,10 @@ public final class SpeechFrontEnd: ConfiguredFrontEnd {
     public init(_ configuration: SpeechFrontEndConfiguration, using rng: inout RandomGenerator) {
         let c = configuration
         self.configuration = c
-        featureEncoder = SpeechFeatureEncoder(layers: c.convolutions, dimension: c.dimension, using: &rng)
+        switch c.features {
+        case .waveform: featureEncoder = SpeechFeatureEncoder(layers: c.convolutions, dimension: c.dimension, using: &rng)
+        case .logmel: featureEncoder = LogMelFeatureEncoder(spectrogram: LogMelSpectrogram(), dimension: c.dimension, using: &rng)
+        }
         maskEmbedding = Tensor.uniform([c.dimension], using: &rng, requiresGradient: true)
         positions = ConvolutionalPositions(dimension: c.dimension, depth: c.positionDepth, kernel: c.positionKernel,
                                            groups: c.positionGroups, using: &rng)
@@ -87,12 +108,19 @@ public final class SpeechFrontEnd: ConfiguredFrontEnd {
 
     /// The encoder input for downstream use, [B, T, D], and the frames per clip. With `frozenCNN`, the
     /// convolutions run without a graph (only the projection after them is trained). With `mask`, the masked
-    /// frames get the mask embedding (wav2vec 2.0 fine-tunes with masking, a form of SpecAugment).
-    public func encoderInput(_ batch: AudioBatch, frozenCNN: Bool = false, mask: Mask? = nil) -> (input: Tensor, validLengths: [Int]) {
+    /// frames get the mask embedding, and with `channelMask` (B rows of D) the masked channels are zero in
+    /// every frame: wav2vec 2.0 fine-tunes with both (`apply_mask`, a form of SpecAugment).
+    public func encoderInput(_ batch: AudioBatch, frozenCNN: Bool = false, mask: Mask? = nil, channelMask: Mask? = nil)
+        -> (input: Tensor, validLengths: [Int]) {
         let frames = frozenCNN ? Tensor.withoutGradients { featureEncoder.frames(batch.samples) } : featureEncoder.frames(batch.samples)
         let features = featureEncoder.projection(featureEncoder.outputNorm(frames))
         let lengths = frameLengths(batch)
-        let masked = mask.map { Tensor.where($0.tensor, maskEmbedding, features) } ?? features
+        var masked = mask.map { Tensor.where($0.tensor, maskEmbedding, features) } ?? features
+        if let channelMask {
+            let (b, d) = (masked.shape[0], masked.shape[2])
+            require(channelMask.batchSize == b && channelMask.length == d, "SpeechFrontEnd: a channel mask must be [\(b), \(d)]")
+            masked = masked * Tensor(shape: [b, 1, d], channelMask.isMasked.flatMap { $0.map { $0 ? Float(0) : 1 } })
+        }
         return (positions(masked, validLengths: lengths), lengths)
     }
 }

@@ -15,9 +15,10 @@ extension Backbone where FrontEnd == SpeechFrontEnd {
     /// - Parameters:
     ///   - frozenCNN: compute the CNN without a graph (wav2vec 2.0 fine-tuning's `feature_grad_mult: 0`).
     ///   - mask: frames to replace by the mask embedding (fine-tuning's time masking), or nil.
-    public func encode(_ batch: AudioBatch, frozenCNN: Bool, mask: Mask? = nil, recordBlocks: Bool = false)
+    ///   - channelMask: channels to zero in every frame (fine-tuning's channel masking), B rows of D, or nil.
+    public func encode(_ batch: AudioBatch, frozenCNN: Bool, mask: Mask? = nil, channelMask: Mask? = nil, recordBlocks: Bool = false)
         -> (output: EncoderOutput, lengths: [Int]) {
-        let (input, lengths) = frontEnd.encoderInput(batch, frozenCNN: frozenCNN, mask: mask)
+        let (input, lengths) = frontEnd.encoderInput(batch, frozenCNN: frozenCNN, mask: mask, channelMask: channelMask)
         return (encoder(input, keyPaddingMask: paddingMask(lengths, length: input.shape[1]), recordBlocks: recordBlocks), lengths)
     }
 }
@@ -49,11 +50,15 @@ public final class SpeechRecognizer: Module {
     /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("backbone", backbone), ("dropout", dropout), ("head", head)] }
 
-    /// Logits [B, S, symbols], S = ceil(T / k), and the valid steps per clip (ceil(frames / k)).
-    public func callAsFunction(_ batch: AudioBatch, frozenCNN: Bool, mask: Mask? = nil) -> (logits: Tensor, lengths: [Int]) {
-        let (encoded, lengths) = backbone.encode(batch, frozenCNN: frozenCNN, mask: mask)
+    /// Logits [B, S, symbols], S = ceil(T / k), and the valid steps per clip (ceil(frames / k)). With
+    /// `frozenBackbone` the whole backbone runs without a graph and only the output layer learns (wav2vec 2.0's
+    /// first `freeze_finetune_updates` updates, `Wav2VecEncoder.forward`); masks and dropout still apply.
+    public func callAsFunction(_ batch: AudioBatch, frozenCNN: Bool, mask: Mask? = nil, channelMask: Mask? = nil,
+                               frozenBackbone: Bool = false) -> (logits: Tensor, lengths: [Int]) {
+        let encode = { self.backbone.encode(batch, frozenCNN: frozenCNN, mask: mask, channelMask: channelMask) }
+        let (encoded, lengths) = frozenBackbone ? Tensor.withoutGradients(encode) : encode()
         let k = framesPerStep
-        var x = dropout(encoded.output)  // [B, T, D]
+        var x = dropout(frozenBackbone ? encoded.output.detached() : encoded.output)  // [B, T, D]
         guard k > 1 else { return (head(x), lengths) }
         let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
         let steps = (t + k - 1) / k

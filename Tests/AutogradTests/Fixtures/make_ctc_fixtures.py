@@ -6,7 +6,9 @@ It writes ctc_fixtures.json next to this file; the Swift tests never need Python
 Each case: logits [B, T, C] (unnormalized), input lengths, targets, and from
 torch.nn.functional.ctc_loss(logits.log_softmax(-1).transpose(0, 1), ..., blank=0, zero_infinity=True):
 the per-sequence losses (reduction "none"), the "mean" loss (each loss divided by its target length,
-then averaged over the batch), and the gradient of the "mean" loss with respect to the logits.
+then averaged over the batch), and the gradient of the "mean" loss with respect to the logits; and fairseq's
+reduction (criterions/ctc.py: reduction "sum", divided by the number of sentences with sentence_avg: true)
+with its gradient.
 """
 import json
 import pathlib
@@ -26,10 +28,16 @@ def case(batch, frames, classes, input_lengths, targets, scale=1.0):
     per_sequence = F.ctc_loss(log_probs, flat, lengths, target_lengths, blank=0, reduction="none", zero_infinity=True)
     mean = F.ctc_loss(log_probs, flat, lengths, target_lengths, blank=0, reduction="mean", zero_infinity=True)
     mean.backward()
+    mean_gradient = logits.grad.reshape(-1).tolist()
+    logits.grad = None
+    sentence_avg = F.ctc_loss(logits.log_softmax(-1).transpose(0, 1), flat, lengths, target_lengths, blank=0, reduction="sum",
+                              zero_infinity=True) / batch
+    sentence_avg.backward()
     return {"logits": {"shape": list(logits.shape), "values": logits.detach().reshape(-1).tolist()},
             "input_lengths": input_lengths, "targets": targets,
             "per_sequence": per_sequence.detach().tolist(), "mean": float(mean.detach()),
-            "gradient": logits.grad.reshape(-1).tolist()}
+            "gradient": mean_gradient,
+            "sentence_avg": float(sentence_avg.detach()), "sentence_avg_gradient": logits.grad.reshape(-1).tolist()}
 
 
 cases = {
