@@ -242,6 +242,17 @@ struct Chapter06: ParsableCommand {
         chapter.printConfiguration(config)
         let checkpoint = URL(fileURLWithPath: config.checkpoint)
         try chapter.requireOutputFile(checkpoint, flag: "--checkpoint", reading: reuseCheckpoint)
+        // The committed runs named on the command line are checked before any work: they exist, they are checkpoints
+        // of this chapter and of this front end (what they heard is checked against the test clips in section 3).
+        for path in pretrained {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ChapterError("--pretrained \(path): no such file. Pretrain it with this chapter (--pretrain-only), or leave the flag out.")
+            }
+            let frontEnd = try Checkpoint.load(URL(fileURLWithPath: path)).metadata["front_end"]
+            if let frontEnd, frontEnd != config.frontEnd.features.rawValue {
+                throw ChapterError("--pretrained \(path) was pretrained with --front-end \(frontEnd); run with --front-end \(frontEnd), or give a checkpoint of \(config.frontEnd.features.rawValue)")
+            }
+        }
         let data = try loadSpeech(chapter, config)                                              // section 1
         let pretraining = try pretrainingSection(chapter, config, frontEnd: config.frontEnd, data: data, checkpoint: checkpoint)  // section 2
         var compared: ShortRun?
