@@ -52,7 +52,8 @@ bench: deps
 # Chapter 05's long pretraining: three seeds of 20,000 steps (128 epochs of the 10,000 training images), each
 # saving copies after 2,500, 5,000 and 10,000 steps for the compute curve. Logs in results/pretrained/.
 # Chapter 06's: complete runs of 1,200 (the chapter's own length), 2,400 and 8,000 steps with the log-mel
-# front end, three seeds each, on one thread each (about 40 minutes on 2 cores).
+# front end, three seeds each, on one thread each (about 40 minutes on 2 cores); and three 1,200-step runs that
+# never heard the speaker theo, for `--test-speakers theo`.
 pretrained: deps
 	$(SWIFT) build -c release --product ch05-vision
 	$(SWIFT) build -c release --product ch06-speech
@@ -66,3 +67,8 @@ pretrained: deps
 	    --front-end logmel --seed $$seed --threads 1 --pretrain-steps $$steps \
 	    --checkpoint pretrained/ch06-speech-logmel/steps$$steps-seed$$seed.safetensors --figures-dir .build/pretrained-figures; \
 	done; done
+	@set -e; for seed in 0 1 2; do \
+	  scripts/record.sh pretrained/ch06-speech-logmel-without-theo-steps1200-seed$$seed .build/release/ch06-speech --pretrain-only \
+	    --front-end logmel --test-speakers theo --seed $$seed --threads 1 --pretrain-steps 1200 \
+	    --checkpoint pretrained/ch06-speech-logmel-without-theo/steps1200-seed$$seed.safetensors --figures-dir .build/pretrained-figures; \
+	done

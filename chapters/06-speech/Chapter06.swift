@@ -229,11 +229,18 @@ struct Chapter06: ParsableCommand {
         return config
     }
 
-    /// The committed runs of `make pretrained` for a front end: pretrained/ch06-speech-NAME/*.safetensors.
+    /// The committed runs of `make pretrained` for a front end: pretrained/ch06-speech-NAME/*.safetensors, and with
+    /// --test-speakers those pretrained without them, pretrained/ch06-speech-NAME-without-SPEAKERS/ (names sorted,
+    /// joined by "-"). Section 3 leaves out any that heard a test clip.
     func defaultPretrained(_ features: SpeechFeatures) -> [String] {
-        let folder = "pretrained/ch06-speech-\(features.rawValue)"
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.filter { $0.hasSuffix(".safetensors") }.sorted().map { "\(folder)/\($0)" }
+        var folders = ["pretrained/ch06-speech-\(features.rawValue)"]
+        if let testSpeakers {
+            let names = testSpeakers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.sorted()
+            folders.append("pretrained/ch06-speech-\(features.rawValue)-without-\(names.joined(separator: "-"))")
+        }
+        return folders.flatMap { folder in
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".safetensors") }.sorted().map { "\(folder)/\($0)" }
+        }
     }
 
     func run() throws {
