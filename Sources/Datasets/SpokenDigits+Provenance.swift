@@ -24,11 +24,6 @@ extension SpokenDigits {
         }.joined(separator: " ")
     }
 
-    /// The speaker names of a record made by `heardRecord`, or nil when the record cannot be read.
-    public static func speakers(inRecord record: String) -> [String]? {
-        parse(record).map { $0.keys.sorted() }
-    }
-
     /// The clips among `indices` whose speaker and take the record lists; nil when the record cannot be read.
     public func heardClips(record: String, among indices: [Int]) -> [Int]? {
         guard let heard = SpokenDigits.parse(record) else { return nil }

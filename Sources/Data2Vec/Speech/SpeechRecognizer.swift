@@ -58,7 +58,7 @@ public final class SpeechRecognizer: Module {
         let encode = { self.backbone.encode(batch, frozenCNN: frozenCNN, mask: mask, channelMask: channelMask) }
         let (encoded, lengths) = frozenBackbone ? Tensor.withoutGradients(encode) : encode()
         let k = framesPerStep
-        var x = dropout(frozenBackbone ? encoded.output.detached() : encoded.output)  // [B, T, D]
+        var x = dropout(encoded.output)  // [B, T, D]; without a graph when the backbone is frozen
         guard k > 1 else { return (head(x), lengths) }
         let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
         let steps = (t + k - 1) / k
