@@ -4,13 +4,15 @@
 #   make bench      the benchmark executables
 #   make quick      every chapter with --quick (what CI runs)
 #   make pretrained the long pretraining runs whose checkpoints are committed under pretrained/ (about an hour)
+#   make hf-check   export each chapter's model to Hugging Face's layout and check it with transformers
+#                   (PYTHON: a Python with scripts/hf/requirements.txt; about 15 minutes)
 # Each target first installs what a fresh Debian/Ubuntu machine lacks (see `make deps`).
 
 SWIFT    ?= swift
 # Every chapter folder chapters/NN-slug is an executable chNN-slug, run in the folders' order.
 CHAPTERS := $(patsubst chapters/%,ch%,$(sort $(wildcard chapters/[0-9]*)))
 
-.PHONY: deps chapters quick test bench list pretrained
+.PHONY: deps chapters quick test bench list pretrained hf-check
 
 # OpenBLAS (matrix products) and gnuplot (figures), from apt, with sudo when not root.
 deps:
@@ -42,6 +44,10 @@ test: deps
 
 # PYTHON: a Python with PyTorch, for the side-by-side run (skipped with a note when it cannot import torch).
 PYTHON   ?= python3
+
+hf-check: deps
+	$(SWIFT) build -c release
+	PYTHON=$(PYTHON) scripts/record.sh hf-check bash scripts/hf/check-chapters.sh
 
 bench: deps
 	$(SWIFT) build -c release --product bench-mlp

@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "Evaluation", targets: ["Evaluation"]),
         .library(name: "Plot", targets: ["Plot"]),
         .library(name: "ChapterKit", targets: ["ChapterKit"]),
+        .library(name: "Interop", targets: ["Interop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,6 +59,7 @@ let package = Package(
         .target(name: "Data2Vec", dependencies: ["Autograd", "NN", "Optim", "Datasets"], swiftSettings: numericSettings),
         .target(name: "Datasets", dependencies: ["Autograd"], swiftSettings: numericSettings),
         .target(name: "Evaluation", dependencies: ["Autograd", "NN", "Optim", "COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "Interop", dependencies: ["Autograd", "NN", "Data2Vec", "Datasets"], swiftSettings: numericSettings),
         .target(name: "Plot"),
         .target(name: "ChapterKit", dependencies: ["Autograd", "Plot", argumentParser]),
 
@@ -65,9 +67,9 @@ let package = Package(
         chapter("02", "autograd", ["Autograd", "Plot"]),
         chapter("03", "transformer", ["Autograd", "NN", "Optim", "Datasets", "Plot"]),
         chapter("04", "data2vec", ["Autograd", "NN", "Optim", "Data2Vec", "Plot"]),
-        chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
-        chapter("06", "speech", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
-        chapter("07", "text", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
+        chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Interop", "Plot"]),
+        chapter("06", "speech", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Interop", "Plot"]),
+        chapter("07", "text", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Interop", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",
@@ -93,6 +95,8 @@ let package = Package(
         .testTarget(name: "ExerciseTests", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],
                     swiftSettings: numericSettings),
         .testTarget(name: "PlotTests", dependencies: ["Plot"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "Data2Vec", "Datasets", "NN", "Autograd"], exclude: ["Fixtures"],
+                    swiftSettings: numericSettings),
         .testTarget(name: "ChapterKitTests", dependencies: ["ChapterKit"]),
         .testTarget(name: "DocumentTests"),
     ])

@@ -32,7 +32,7 @@ slow)
   record ch06-span-length-10     .build/release/ch06-speech --span-length 10 --one-front-end --label-fractions 0.1 --figures-dir $figures --checkpoint .build/exercise-ch06-span.safetensors
   record ch06-top-k-1            .build/release/ch06-speech --top-k 1 --one-front-end --label-fractions 0.1 --figures-dir $figures --checkpoint .build/exercise-ch06-top-k.safetensors
   # after the chapter's own run (it reads the checkpoint that run saved)
-  record ch06-ctc-frames-per-step-1 .build/release/ch06-speech --reuse-checkpoint --one-front-end --ctc-frames-per-step 1 --figures-dir $figures
+  record ch06-ctc-frames-per-step-2 .build/release/ch06-speech --reuse-checkpoint --one-front-end --ctc-frames-per-step 2 --figures-dir $figures
   record ch07-masking-spans      .build/release/ch07-text --masking spans --figures-dir $figures --checkpoint-folder .build/exercise-ch07
   record ch07-top-k-1            .build/release/ch07-text --top-k 1 --figures-dir $figures --checkpoint-folder .build/exercise-ch07
   ;;

@@ -38,7 +38,13 @@ public final class Backbone<FrontEnd: Data2VecFrontEnd>: Module {
     /// reads the raw residual stream the same way; wav2vec 2.0 classifiers average over frames).
     public func pooledFeatures(_ batch: FrontEnd.Batch) -> Tensor {
         let (encoded, validLengths) = encode(batch)
-        return meanOverValidPositions(encoded.output, validLengths: validLengths)
+        return meanOverValidPositions(dropLeadingTokens(encoded.output), validLengths: validLengths)
+    }
+
+    /// x [B, T, D] without the front end's leading tokens (a CLS token: BEiT's mean pooling, `x[:, 1:].mean(1)`).
+    public func dropLeadingTokens(_ x: Tensor) -> Tensor {
+        let lead = frontEnd.leadingTokens
+        return lead == 0 ? x : x.sliced(lead..<x.shape[1], along: 1)
     }
 }
 

@@ -50,6 +50,13 @@ public protocol Data2VecFrontEnd: Module {
     /// The whole, unmasked batch as the encoder's input [B, T, D] (for probes and fine-tuning), and each
     /// sample's valid positions (nil when nothing is padded).
     func unmaskedInput(_ batch: Batch) -> (input: Tensor, validLengths: [Int]?)
+    /// Positions at the start of the sequence that hold no part of the input (a CLS token), which pooling skips.
+    var leadingTokens: Int { get }
+}
+
+extension Data2VecFrontEnd {
+    /// None by default.
+    public var leadingTokens: Int { 0 }
 }
 
 /// What one step measured.

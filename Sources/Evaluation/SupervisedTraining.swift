@@ -31,6 +31,9 @@ public struct TrainingBudget: Sendable, Equatable {
     /// With fewer labelled examples than this, nothing is held out: training runs `maximumEpochs` and the
     /// last parameters are kept (too few examples to both train and validate).
     public var minimumExamplesForValidation: Int
+    /// The passes when nothing is held out, if not `maximumEpochs` (nothing then stops a run early, and a handful of
+    /// examples needs fewer passes than a validated run may take).
+    public var maximumEpochsWithoutValidation: Int?
 
     /// A budget; see the properties.
     public init(maximumEpochs: Int, maximumSteps: Int = .max, minimumSteps: Int = 0, batchSize: Int = 64, minimumStepsBetweenValidations: Int = 1,
@@ -93,7 +96,8 @@ public func trainWithEarlyStopping(_ model: any Module, optimization: AdamWConfi
         return bucketed.removeLast()
     }
     let stepsPerEpoch = max(1, batches.batchesPerEpoch)
-    let totalSteps = min(budget.maximumSteps, budget.maximumEpochs * stepsPerEpoch)
+    let epochs = validation.isEmpty ? budget.maximumEpochsWithoutValidation ?? budget.maximumEpochs : budget.maximumEpochs
+    let totalSteps = min(budget.maximumSteps, epochs * stepsPerEpoch)
     let interval = max(budget.minimumStepsBetweenValidations, min(stepsPerEpoch, budget.maximumStepsBetweenValidations))
     let optimizer = optimization.makeOptimizer(model.namedParameters)
     let schedule = optimization.makeSchedule(totalSteps: totalSteps)

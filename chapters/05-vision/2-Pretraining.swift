@@ -5,6 +5,7 @@ import Data2Vec
 import Datasets
 import Evaluation
 import Foundation
+import Interop
 import NN
 import Plot
 
@@ -171,5 +172,16 @@ extension Chapter05 {
                   + "file, so the test images could be compared with that set as a whole, not image by image.")
         }
         return metadata
+    }
+
+    /// Writes the pretrained backbone as Hugging Face's Data2VecVisionModel, with the outputs of the first two test
+    /// images for scripts/hf/check.py (Sources/Interop/VisionModel+HuggingFace.swift has the name map).
+    func exportHuggingFace(_ config: VisionConfig, checkpoint: URL, test: MNIST, to folder: URL) throws {
+        var rng = RandomGenerator(seed: 0)
+        let backbone = VisionBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+        try Checkpoint.load(checkpoint, into: backbone)
+        try backbone.exportHuggingFace(to: folder, images: test.batch(Array(0..<min(2, test.count))).images)
+        print("\n  Exported \(checkpoint.relativePath) as a Hugging Face Data2VecVisionModel to \(folder.relativePath) "
+              + "(check it: python3 scripts/hf/check.py \(folder.relativePath))")
     }
 }

@@ -61,14 +61,15 @@ struct FrozenFeatures {
         zip(scalers, FrozenFeatures.pooled(backbone, images)).map { $0($1) }
     }
 
-    /// Each block's output averaged over the patches, [N, D] per block, 250 images at a time.
+    /// Each block's output averaged over the patches (not the CLS token, with --class-token), [N, D] per block, 250
+    /// images at a time.
     static func pooled(_ backbone: VisionBackbone, _ images: Tensor) -> [Tensor] {
         var blocks: [[Tensor]] = Array(repeating: [], count: backbone.encoder.blocks.count)
         for start in stride(from: 0, to: images.shape[0], by: 250) {
             Tensor.withoutGradients {
                 let batch = images.sliced(start..<min(start + 250, images.shape[0]), along: 0)
                 let encoded = backbone.encode(batch, recordBlocks: true).output
-                for (i, record) in encoded.blocks.enumerated() { blocks[i].append(record.output.mean(alongAxes: [1])) }
+                for (i, record) in encoded.blocks.enumerated() { blocks[i].append(backbone.dropLeadingTokens(record.output).mean(alongAxes: [1])) }
             }
         }
         return blocks.map { Tensor.concatenate($0, along: 0) }

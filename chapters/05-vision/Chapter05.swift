@@ -130,6 +130,10 @@ struct Chapter05: ParsableCommand {
     @Option(help: "Peak learning rate of pretraining (default 0.004).") var pretrainLearningRate: Float?
     @Option(help: "Stochastic depth of the last block (BEiT's drop_path; default 0).") var dropPath: Float?
     @Option(help: "LayerScale's initial value (BEiT's layer_scale_init_value; default none).") var layerScale: Float?
+    @Flag(help: "A learned CLS token before the patches (data2vec vision's and BEiT's; needed by --export-hf). The committed long runs have none and are left out.")
+    var classToken = false
+    @Option(help: "Write the pretrained backbone as a Hugging Face Data2VecVisionModel into this folder (needs --class-token; check it with scripts/hf/check.py).")
+    var exportHf: String?
     @Option(help: "Weight initialization: scaled (data2vec vision's, scaled to the width; default) or beit (unscaled std 0.02).") var initializer: String?
 
     func validate() throws {
@@ -153,6 +157,11 @@ struct Chapter05: ParsableCommand {
         if let maximumShift, !(0...6).contains(maximumShift) { throw ValidationError("--maximum-shift must be between 0 and 6 pixels, got \(maximumShift)") }
         if let evaluationSeeds, !(1...100).contains(evaluationSeeds) { throw ValidationError("--evaluation-seeds must be between 1 and 100, got \(evaluationSeeds)") }
         if noPretrained && !pretrained.isEmpty { throw ValidationError("--no-pretrained and --pretrained contradict each other; give one") }
+        if exportHf != nil && !classToken {
+            throw ValidationError("--export-hf needs --class-token: Hugging Face's Data2VecVisionModel always puts a CLS token before the patches, "
+                                  + "and a model pretrained without one cannot be written as one")
+        }
+        if classToken && !pretrained.isEmpty { throw ValidationError("--pretrained checkpoints have no CLS token; they cannot be read with --class-token") }
         if reuseCheckpoint && (pretrainOnly || pretrainSteps != nil) { throw ValidationError("--reuse-checkpoint skips pretraining; it cannot go with --pretrain-only or --pretrain-steps") }
     }
 
@@ -179,7 +188,8 @@ struct Chapter05: ParsableCommand {
         if initializer == "beit" { (config.encoder.initializer, config.frontEnd.initializer) = (.beitTruncatedNormal, .beitTruncatedNormal) }
         if let checkpoint { config.checkpoint = checkpoint }
         if !pretrained.isEmpty { config.pretrained = pretrained }
-        if noPretrained || pretrainOnly { config.pretrained = [] }
+        if noPretrained || pretrainOnly || classToken { config.pretrained = [] }
+        if classToken { config.frontEnd.classToken = true }
         return config
     }
 
@@ -200,7 +210,9 @@ struct Chapter05: ParsableCommand {
         if reuseCheckpoint { _ = try checkProvenance(of: checkpoint, flag: "--checkpoint", train: train, test: test) }
         if options.quick { (train, test) = (train.prefix(2000), test.prefix(500)) }
         try patchesAndMasks(chapter, config, train: train)                                                 // section 1
+        if let exportHf { try chapter.requireOutputFolder(URL(fileURLWithPath: exportHf), flag: "--export-hf") }
         let pretraining = try pretrainingSection(chapter, config, train: train, checkpoint: checkpoint)    // section 2
+        if let exportHf { try exportHuggingFace(config, checkpoint: checkpoint, test: test, to: URL(fileURLWithPath: exportHf)) }
         if pretrainOnly { return try chapter.finish() }
         let evaluation = try EvaluationSetup(config, train: train, test: test, seed: options.seed)
         let pixels = pixelReferences(chapter, config, evaluation)                                          // section 3

@@ -5,6 +5,7 @@ import Data2Vec
 import Datasets
 import Evaluation
 import Foundation
+import Interop
 import NN
 import Plot
 
@@ -134,5 +135,16 @@ extension Chapter06 {
             "span_length": "\(config.frontEnd.masking.spanLength)",
             "peak_learning_rate": "\(config.pretraining.peakLearningRate)",
         ]
+    }
+
+    /// Writes the pretrained waveform backbone as Hugging Face's Data2VecAudioModel, with the outputs of the first
+    /// two test clips for scripts/hf/check.py (Sources/Interop/AudioModel+HuggingFace.swift has the name map).
+    func exportHuggingFace(_ frontEnd: SpeechFrontEndConfiguration, _ config: SpeechConfig, checkpoint: URL, data: SpeechData, to folder: URL) throws {
+        var rng = RandomGenerator(seed: 0)
+        let backbone = SpeechBackbone(frontEnd: frontEnd, encoder: config.encoder, using: &rng)
+        try Checkpoint.load(checkpoint, into: backbone)
+        try backbone.exportHuggingFace(to: folder, clips: data.test.prefix(2).map { data.digits.clips[$0] })
+        print("\n  Exported \(checkpoint.relativePath) as a Hugging Face Data2VecAudioModel to \(folder.relativePath) "
+              + "(check it: python3 scripts/hf/check.py \(folder.relativePath))")
     }
 }

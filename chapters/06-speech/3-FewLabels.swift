@@ -21,32 +21,48 @@ struct SpeechEncoder {
 }
 
 /// Pooled features of every training and test clip, standardized with the training clips' statistics (no labels
-/// used): one [N, F] per view (each block, the average of the blocks, all blocks side by side).
+/// used): one [N, F] per view (each block, the average of the blocks, all blocks side by side). The first `blocks`
+/// views are the blocks, which the view "weighted sum of blocks" mixes.
 struct PooledViews {
     var names: [String]
     var train: [Tensor], test: [Tensor]
+    var blocks: Int
 
-    init(names: [String], train: [Tensor], test: [Tensor]) {
+    init(names: [String], train: [Tensor], test: [Tensor], blocks: Int = 0) {
         let scalers = train.map { FeatureStandardizer(fitting: $0) }
         self.names = names
         self.train = zip(scalers, train).map { $0($1) }
         self.test = zip(scalers, test).map { $0($1) }
+        self.blocks = blocks
     }
 }
 
-/// The few-label protocol of sections 3-4: the labelled draws, and how a view of pooled features is scored.
+/// The few-label protocol of sections 3-5: the labelled draws, and how a view of pooled features is scored.
 struct DigitProtocol {
     var counts: [Int]
     var draws: FewLabelProtocol
     var trainLabels: [Int], testLabels: [Int]
     var logisticC: Double
 
-    /// 1-NN and logistic regression on one view, over every count and draw.
+    /// 1-NN and logistic regression on one view, over every count and draw. The view after the last tensor is
+    /// SUPERB's learned weighted sum of the blocks: logistic regression fitted with the block weights
+    /// (`WeightedBlockRegression`), and the nearest neighbour on the blocks mixed with those weights.
     func scores(_ features: PooledViews, view: Int, counts only: [Int]? = nil) -> (nearest: ProtocolScores, logistic: ProtocolScores) {
         var nearest = ProtocolScores("1-NN"), logistic = ProtocolScores("logistic")
         for count in only ?? counts {
             for seed in 0..<draws.seeds {
                 let labelled = draws.subset(count, seed: seed)
+                if view == features.train.count {
+                    let blocks = Array(features.train.prefix(features.blocks)).map { $0.indexSelect(labelled, along: 0) }
+                    let probe = WeightedBlockRegression(blocks: blocks, labels: labelled.map { trainLabels[$0] }, classCount: 10,
+                                                        inverseRegularization: logisticC)
+                    let test = Array(features.test.prefix(features.blocks))
+                    logistic.record(probe.accuracy(test, labels: testLabels), count: count, seed: seed, subset: labelled)
+                    let mix = { (views: [Tensor]) in zip(probe.blockWeights, views).map { Float($0) * $1 }.dropFirst().reduce(Float(probe.blockWeights[0]) * views[0], +) }
+                    let knn = NearestNeighbourClassifier(features: mix(blocks), labels: labelled.map { trainLabels[$0] }, classCount: 10, k: 1)
+                    nearest.record(knn.accuracy(mix(test), labels: testLabels), count: count, seed: seed, subset: labelled)
+                    continue
+                }
                 let x = features.train[view].indexSelect(labelled, along: 0), labels = labelled.map { trainLabels[$0] }
                 let knn = NearestNeighbourClassifier(features: x, labels: labels, classCount: 10, k: 1)
                 nearest.record(knn.accuracy(features.test[view], labels: testLabels), count: count, seed: seed, subset: labelled)
@@ -66,15 +82,15 @@ struct FewLabelDigits {
     /// Per view of the headline encoders, the logistic probe's mean over 1-10 labelled clips per digit.
     var views: [(view: String, mean: Float)] = []
     var headline = ""
-    /// The protocol, for section 4.
+    /// The protocol, for sections 4 and 5.
     var evaluation: DigitProtocol?
     var randomName = ""
-    /// The pretraining lengths of the committed runs read (section 4's curve).
+    /// The pretraining lengths of the committed runs read (section 5's curve).
     var lengths: [Int] = []
     /// Per front end pretrained in section 2, its short run's mean gain over its random encoder (1-10 per digit).
     var frontEndGains: [(kind: String, gain: Float)] = []
     /// The pretrained encoders the headline reports (the committed runs of the chosen length, or this run's):
-    /// section 5 fine-tunes them.
+    /// sections 4 and 6 fine-tune them.
     var sources: [SpeechEncoder] = []
 
     func method(_ name: String) -> [ProtocolScores]? { methods.first { $0.name == name }?.runs }
@@ -114,7 +130,8 @@ extension Chapter06 {
         var rng = RandomGenerator(seed: encoder.initSeed)
         let backbone = SpeechBackbone(frontEnd: encoder.frontEnd, encoder: config.encoder, using: &rng)
         if let url = encoder.checkpoint { try Checkpoint.load(url, into: backbone) }
-        return PooledViews(names: config.viewNames, train: blockFeatures(backbone, data, data.train), test: blockFeatures(backbone, data, data.test))
+        return PooledViews(names: config.viewNames, train: blockFeatures(backbone, data, data.train), test: blockFeatures(backbone, data, data.test),
+                           blocks: config.encoder.blockCount)
     }
 
     /// The largest difference between the pooled features of a few test clips encoded alone and encoded together
@@ -225,8 +242,9 @@ extension Chapter06 {
             \(config.labelsPerDigit.map(String.init).joined(separator: ", ")) labelled training clips per digit, each \
             draw given to every method. Every clip becomes one vector: the mean and standard deviation over its \
             frames (statistics pooling, as SUPERB's utterance tasks) of each encoder block's output, in evaluation \
-            mode; the average of the \(config.encoder.blockCount) blocks' vectors; and all of them side by side, \
-            which logistic regression weighs as it fits (SUPERB learns a weighted sum of the blocks). The tables \
+            mode; the average of the \(config.encoder.blockCount) blocks' vectors; all of them side by side, which \
+            logistic regression weighs as it fits; and SUPERB's learned weighted sum of the blocks (a softmax weight \
+            per block fitted with the classifier, Sources/Evaluation/WeightedSumOfBlocks.swift). The tables \
             report the view "\(config.probeView)", the best over 1-10 labelled clips per digit on the validation split \
             (--validation; results/trials/ch06-views.txt); the other views are printed for the headline encoders. The same pooling of 40 log-mel energies is the classical reference. \
             Features are standardized with the statistics of all training clips (no labels), and read by the nearest \
@@ -252,12 +270,18 @@ extension Chapter06 {
         let kinds: [(name: String, members: [Int])] = shortRuns.map { (encoders[$0].name, [$0]) }
             + lengths.map { steps in ("data2vec, \(steps) steps (\(config.frontEnd.features.rawValue))",
                                      encoders.indices.filter { encoders[$0].name.hasPrefix("pretrained \(steps) steps") }) }
+        let kind = config.frontEnd.features.rawValue
+        let headlineSteps = lengths.contains(config.headlineSteps) ? config.headlineSteps : lengths.last
+        let headline = headlineSteps.map { "data2vec, \($0) steps (\(kind))" } ?? "data2vec, this run (\(kind))"
+        // Every view for the headline encoders (printed by view); the reported view for the others.
         var perBlock: [String: [[ProtocolScores]]] = [:]
         for kind in kinds {
-            let all = kind.members.map { member in (0..<viewCount).map { scores(views[member], view: $0) } }
-            result.methods.append(("\(kind.name), 1-NN", all.map { $0[chosen].nearest }))
-            result.methods.append(("\(kind.name), logistic", all.map { $0[chosen].logistic }))
-            perBlock[kind.name] = all.map { $0.map(\.logistic) }
+            let read = kind.name == headline ? Array(0..<viewCount) : [chosen]
+            let all = kind.members.map { member in read.map { scores(views[member], view: $0) } }
+            let reported = read.firstIndex(of: chosen)!
+            result.methods.append(("\(kind.name), 1-NN", all.map { $0[reported].nearest }))
+            result.methods.append(("\(kind.name), logistic", all.map { $0[reported].logistic }))
+            if kind.name == headline { perBlock[kind.name] = all.map { $0.map(\.logistic) } }
         }
         let labelledClips = Set(counts.flatMap { count in (0..<draws.seeds).flatMap { draws.subset(count, seed: $0) } }.map { data.train[$0] })
         chapter.check(labelledClips.isDisjoint(with: data.test),
@@ -277,9 +301,6 @@ extension Chapter06 {
             }
             print("  " + name.padding(toLength: 46, withPad: " ", startingAt: 0) + cells.joined())
         }
-        let kind = config.frontEnd.features.rawValue
-        let headlineSteps = lengths.contains(config.headlineSteps) ? config.headlineSteps : lengths.last
-        let headline = headlineSteps.map { "data2vec, \($0) steps (\(kind))" } ?? "data2vec, this run (\(kind))"
         result.headline = headline
         result.randomName = "random encoder (\(kind))"
         result.sources = headlineSteps.map { steps in committed.filter { $0.steps == steps } } ?? [encoders[1]]

@@ -7,15 +7,16 @@
 //      teacher's FFN outputs and the collapse monitor;
 //   3. which digit is spoken, from 1 to 50 labelled clips per digit: frozen features read by nearest neighbours
 //      and logistic regression, against a random encoder and log-mel statistics;
-//   4. what longer pretraining buys: complete runs of 1,200 to 8,000 steps, scored the same way;
-//   5. speech recognition of digit strings with CTC, fine-tuned from data2vec and trained from scratch
+//   4. the same few labels fine-tuning the whole encoder, against the same network trained from scratch;
+//   5. what longer pretraining buys: complete runs of 1,200 to 8,000 steps, scored the same way;
+//   6. speech recognition of digit strings with CTC, fine-tuned from data2vec and trained from scratch
 //      with 1%, 10% and 100% of the labelled strings: the paper's low-resource result, in small.
 // Prerequisites: chapters 04-05. Run: `swift run -c release ch06-speech` (`--quick`: seconds;
 // `--test-speakers NAME` holds out a whole speaker; `--reuse-checkpoint` skips pretraining).
 // Letters: B batch, L samples, T frames, D width, C symbols (blank + 10 digits), K averaged blocks.
 //
 // The parts, in order: 1-Audio.swift (section 1), 2-Pretraining.swift (2), 3-FewLabels.swift (3),
-// 4-ComputeCurve.swift (4), 5-Recognition.swift (5), 6-Summary.swift (6). Every setting is in `SpeechConfig` below.
+// 4-FineTuning.swift (4), 5-ComputeCurve.swift (5), 6-Recognition.swift (6), 7-Summary.swift (7). Every setting is in `SpeechConfig` below.
 import ArgumentParser
 import Autograd
 import ChapterKit
@@ -56,7 +57,7 @@ struct SpeechConfig {
     /// The committed pretraining runs evaluated beside the chapter's own (`make pretrained`): several lengths,
     /// three pretraining seeds each.
     var pretrained: [String] = []
-    /// The length whose runs the headline reports and section 5 fine-tunes: the best of the committed lengths on
+    /// The length whose runs the headline reports and sections 4 and 6 fine-tune: the best of the committed lengths on
     /// the validation split (results/trials/ch06-views.txt).
     var headlineSteps = 1200
     var batchSize = 32
@@ -68,9 +69,27 @@ struct SpeechConfig {
     var logisticC = 1.0
     /// The view of the pooled features the tables report (see `viewNames`): chosen on the validation split.
     var probeView = "block 1"
-    /// Each block's pooled output, their average, and all of them side by side.
-    var viewNames: [String] { (1...encoder.blockCount).map { "block \($0)" } + ["average of blocks", "all blocks"] }
-    /// Section 4: digit strings from the training clips (each clip once) and from the test clips (each 3 times).
+    /// Each block's pooled output, their average, all of them side by side, and SUPERB's learned weighted sum.
+    var viewNames: [String] { (1...encoder.blockCount).map { "block \($0)" } + ["average of blocks", "all blocks", "weighted sum of blocks"] }
+    /// Section 4: fine-tuning the whole encoder to read one clip's digit from the same labelled draws as section 3
+    /// (1, 5 and 10 per digit, the first `classifyDraws` draws, each from another pretraining seed), against the same
+    /// network trained from scratch: wav2vec 2.0's fine-tuning dropouts below, no masking (`classifyMaskProbability`),
+    /// one budget rule, and each arm's peak learning rate, the best of 5e-4, 1e-3 and 2e-3 on the validation split
+    /// (results/trials/ch06-classify-rates.txt).
+    var classifyLabelsPerDigit = [1, 5, 10]
+    var classifyDraws = 3
+    /// Time and channel masking while fine-tuning a classifier, in section 6's spans (20 frames, 5 channels), with
+    /// this probability for both; 0: none. Fine-tuning's time masking hides at least one span of 20 frames in every
+    /// clip (`min_masks`), 40% of a 50-frame digit: with it both arms read worse on the validation split.
+    var classifyMaskProbability: Float = 0
+    var classifyFineTuningRate: Float = 1e-3
+    var classifyScratchRate: Float = 1e-3
+    /// At most 300 updates of 16 clips; from 50 labelled clips on, a fifth is held out, validated every 25
+    /// updates and the best kept.
+    var classifyBudget = TrainingBudget(maximumEpochs: 300, maximumSteps: 300, minimumSteps: 100, batchSize: 16,
+                                        minimumStepsBetweenValidations: 25, maximumStepsBetweenValidations: 25, patience: 4,
+                                        minimumExamplesForValidation: 50)
+    /// Section 6: digit strings from the training clips (each clip once) and from the test clips (each 3 times).
     var testStringPasses = 3
     var labelFractions = [0.01, 0.1, 1.0]
     var recognitionSeeds = [0.01: 2, 0.1: 2, 1.0: 1]
@@ -87,11 +106,19 @@ struct SpeechConfig {
     /// results/trials/ch06-ctc-choices.txt); 2e-3 won for both recognizers at every fraction.
     var fineTuningRates: [Double: Float] = [0.01: 2e-3, 0.1: 2e-3, 1.0: 2e-3]
     var scratchRates: [Double: Float] = [0.01: 2e-3, 0.1: 2e-3, 1.0: 2e-3]
-    /// 500 to 1000 updates: no early stop before 500, which takes every run off CTC's all-blank plateau. Six
-    /// labelled strings (1%) are too few to hold any out: 200 passes over them.
-    var fineTuningBudget = TrainingBudget(maximumEpochs: 200, maximumSteps: 1000, minimumSteps: 500, batchSize: 8,
-                                          minimumStepsBetweenValidations: 100, maximumStepsBetweenValidations: 100, patience: 3,
-                                          minimumExamplesForValidation: 20)
+    /// 1,500 to 3,000 updates and at most 600 passes over the strings: no early stop before 1,500, which takes every
+    /// run off CTC's all-blank plateau. With a cap of 1,000 every run with 10% of the strings reached it; with 3,000
+    /// they stopped by themselves, between 1,500 and 2,300 (results/trials/ch06-ctc-steps.txt). Six labelled strings
+    /// (1%) are too few to hold any out: 200 passes over them.
+    var fineTuningBudget: TrainingBudget = {
+        var b = TrainingBudget(maximumEpochs: 600, maximumSteps: 3000, minimumSteps: 1500, batchSize: 8, minimumStepsBetweenValidations: 100,
+                               maximumStepsBetweenValidations: 100, patience: 3, minimumExamplesForValidation: 20)
+        b.maximumEpochsWithoutValidation = 200
+        return b
+    }()
+    /// With every labelled string (no goal there: the labelled and the unlabelled audio are the same clips), at most
+    /// 1,500 updates and no early stop before 1,000, so that the chapter runs in 10 minutes.
+    var allStringsMaximumSteps = 1500
     /// wav2vec 2.0's fine-tuning for up to an hour of labels (examples/wav2vec/config/finetuning/base_10m.yaml,
     /// base_1h.yaml; 64 strings are about 3.5 minutes): no dropout or attention dropout in the encoder, activation
     /// dropout 0.1, layerdrop 0.1, no final dropout.
@@ -108,8 +135,10 @@ struct SpeechConfig {
     /// `freeze_finetune_updates`: the pretrained encoder stays frozen (only the output layer learns) for the first
     /// updates; 10,000 of 13,000 in base_10m.yaml. Not for the scratch model, whose encoder is random.
     var freezeUpdates = 0
-    /// The CTC output layer reads 2 frames of 10 ms at once: CTC steps of 20 ms, wav2vec 2.0's frame rate.
-    var ctcFramesPerStep = 2
+    /// The CTC output layer reads one frame of 10 ms per step; two at once (steps of 20 ms, wav2vec 2.0's frame rate)
+    /// read worse for both recognizers with 10% of the strings on the validation split
+    /// (results/trials/ch06-ctc-steps.txt).
+    var ctcFramesPerStep = 1
     var checkpoint = "checkpoints/ch06-speech-logmel.safetensors"
     /// The other front end, pretrained beside this one in section 2 and compared in section 3 (nil: none).
     var comparedFrontEnd: SpeechFeatures? = .waveform
@@ -124,10 +153,15 @@ struct SpeechConfig {
         labelsPerDigit = [1, 5]
         evaluationSeeds = 2
         testStringPasses = 1
+        classifyLabelsPerDigit = [1]
+        classifyDraws = 1
+        classifyBudget.maximumSteps = 4
+        classifyBudget.minimumSteps = 0
         labelFractions = [0.1]
         recognitionSeeds = [0.1: 1]
         fineTuningBudget.maximumSteps = 6
         fineTuningBudget.minimumSteps = 0
+        allStringsMaximumSteps = 6
         checkpoint = "checkpoints/ch06-speech-quick.safetensors"
     }
 }
@@ -147,7 +181,7 @@ struct Chapter06: ParsableCommand {
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
     @Option(help: "Convolutional positions: layers (default 3; data2vec speech: 5).") var positionDepth: Int?
     @Option(help: "Convolutional positions: odd kernel in frames of 10 ms (default 9; data2vec speech: 19 frames of 20 ms).") var positionKernel: Int?
-    @Option(help: "Encoder frames of 10 ms per CTC output step (default 2 = 20 ms; 1 to 4).") var ctcFramesPerStep: Int?
+    @Option(help: "Encoder frames of 10 ms per CTC output step (default 1; 2 = 20 ms, wav2vec 2.0's frame rate; 1 to 4).") var ctcFramesPerStep: Int?
     @Flag(help: "Fine-tune with the CNN frozen (wav2vec 2.0's recipe), in both recognizers, instead of training every weight.")
     var frozenCNN = false
     @Flag(help: "Skip pretraining and evaluate the checkpoint (on the data of --data-dir).") var reuseCheckpoint = false
@@ -160,11 +194,19 @@ struct Chapter06: ParsableCommand {
     @Flag(help: "Score on training clips of takes 5-9 (strings made of them) instead of the test clips, with labels from the other training clips: the split this chapter's choices were made on.")
     var validation = false
     @Option(parsing: .upToNextOption, help: "Fractions of the labelled strings for CTC (default 0.01 0.1 1).") var labelFractions: [Double] = []
-    @Option(help: "The view of the pooled features section 3 reports: block 1-4, average of blocks, or all blocks.") var view: String?
+    @Option(help: "The view of the pooled features section 3 reports: block 1-4, average of blocks, all blocks, or weighted sum of blocks.") var view: String?
     @Option(help: "Peak learning rate of CTC fine-tuning, every fraction (default: per fraction, chosen with --validation).") var fineTuneLearningRate: Float?
     @Option(help: "Peak learning rate of CTC from scratch, every fraction (default: per fraction, chosen with --validation).") var scratchLearningRate: Float?
+    @Option(help: "Peak learning rate of section 4's digit classifiers, both arms (default: per arm, chosen with --validation).")
+    var classifyLearningRate: Float?
+    @Option(help: "Time and channel masking probability of section 4's digit classifiers (default 0: none; section 6's recipe is 0.65 and 0.25).")
+    var classifyMaskProbability: Float?
+    @Option(help: "Most updates of a CTC run (default 1000; no early stop before half of them; the cap of passes over the strings scales with it).")
+    var ctcUpdates: Int?
     @Option(help: "Updates with the pretrained encoder frozen at the start of CTC fine-tuning (freeze_finetune_updates; default 0).") var freezeUpdates: Int?
     @Option(help: "Where the pretrained backbone is written and read (safetensors).") var checkpoint: String?
+    @Option(help: "Write the pretrained waveform backbone as a Hugging Face Data2VecAudioModel into this folder (check it with scripts/hf/check.py).")
+    var exportHf: String?
 
     func validate() throws {
         if let pretrainSteps, !(1...1_000_000).contains(pretrainSteps) {
@@ -186,11 +228,20 @@ struct Chapter06: ParsableCommand {
         if let bad = snapshotSteps.first(where: { $0 < 1 }) { throw ValidationError("--snapshot-steps must be positive, got \(bad)") }
         if noPretrained && !pretrained.isEmpty { throw ValidationError("--no-pretrained and --pretrained contradict each other; give one") }
         if let bad = labelFractions.first(where: { !($0 > 0 && $0 <= 1) }) { throw ValidationError("--label-fractions must be in (0, 1], got \(bad)") }
-        for (flag, rate) in [("--fine-tune-learning-rate", fineTuneLearningRate), ("--scratch-learning-rate", scratchLearningRate)] {
+        for (flag, rate) in [("--fine-tune-learning-rate", fineTuneLearningRate), ("--scratch-learning-rate", scratchLearningRate),
+                             ("--classify-learning-rate", classifyLearningRate)] {
             if let rate, !(rate > 0 && rate < 1) { throw ValidationError("\(flag) must be in (0, 1), got \(rate)") }
         }
         if let view, !SpeechConfig().viewNames.contains(view) {
             throw ValidationError("--view must be one of \(SpeechConfig().viewNames.map { "'\($0)'" }.joined(separator: ", ")), got '\(view)'")
+        }
+        if let ctcUpdates, !(2...100_000).contains(ctcUpdates) { throw ValidationError("--ctc-updates must be between 2 and 100000, got \(ctcUpdates)") }
+        if let classifyMaskProbability, !(0..<1).contains(classifyMaskProbability) {
+            throw ValidationError("--classify-mask-probability must be in [0, 1), got \(classifyMaskProbability)")
+        }
+        if exportHf != nil, frontEnd != .waveform, oneFrontEnd || pretrainOnly {
+            throw ValidationError("--export-hf writes the waveform backbone (the log-mel front end has no Hugging Face counterpart): add --front-end waveform, "
+                                  + "or drop --one-front-end / --pretrain-only so that the chapter pretrains the waveform CNN beside the log-mel one")
         }
         if let freezeUpdates, !(0...100_000).contains(freezeUpdates) { throw ValidationError("--freeze-updates must be between 0 and 100000, got \(freezeUpdates)") }
     }
@@ -221,6 +272,14 @@ struct Chapter06: ParsableCommand {
             if let scratchLearningRate { config.scratchRates[fraction] = scratchLearningRate }
         }
         if let freezeUpdates { config.freezeUpdates = freezeUpdates }
+        if let ctcUpdates {
+            let b = config.fineTuningBudget
+            config.fineTuningBudget.maximumEpochs = max(1, b.maximumEpochs * ctcUpdates / b.maximumSteps)
+            (config.fineTuningBudget.maximumSteps, config.fineTuningBudget.minimumSteps) = (ctcUpdates, ctcUpdates / 2)
+            config.allStringsMaximumSteps = ctcUpdates
+        }
+        if let classifyMaskProbability { config.classifyMaskProbability = classifyMaskProbability }
+        if let classifyLearningRate { (config.classifyFineTuningRate, config.classifyScratchRate) = (classifyLearningRate, classifyLearningRate) }
         if let view { config.probeView = view }
         config.pretrained = pretrained.isEmpty ? defaultPretrained(config.frontEnd.features) : pretrained
         if noPretrained || pretrainOnly || options.quick && pretrained.isEmpty { config.pretrained = [] }
@@ -249,6 +308,7 @@ struct Chapter06: ParsableCommand {
         chapter.printConfiguration(config)
         let checkpoint = URL(fileURLWithPath: config.checkpoint)
         try chapter.requireOutputFile(checkpoint, flag: "--checkpoint", reading: reuseCheckpoint)
+        if let exportHf { try chapter.requireOutputFolder(URL(fileURLWithPath: exportHf), flag: "--export-hf") }
         // The committed runs named on the command line are checked before any work: they exist, they are checkpoints
         // of this chapter and of this front end (what they heard is checked against the test clips in section 3).
         for path in pretrained {
@@ -271,11 +331,17 @@ struct Chapter06: ParsableCommand {
             let run = try pretrainingSection(chapter, config, frontEnd: frontEnd, data: data, checkpoint: url)
             compared = ShortRun(frontEnd: frontEnd, checkpoint: url, pretraining: run)
         }
+        if let exportHf {
+            let waveform = config.frontEnd.features == .waveform ? (config.frontEnd, checkpoint) : compared.map { ($0.frontEnd, $0.checkpoint) }
+            if let (frontEnd, url) = waveform { try exportHuggingFace(frontEnd, config, checkpoint: url, data: data, to: URL(fileURLWithPath: exportHf)) }
+        }
         if pretrainOnly { return try chapter.finish() }
         let fewLabels = try fewLabelSection(chapter, config, data: data, checkpoint: checkpoint, compared: compared)  // section 3
-        let curve = computeCurveSection(chapter, config, fewLabels: fewLabels)                // section 4
-        let recognition = try recognitionSection(chapter, config, data: data, sources: fewLabels.sources)  // section 5
-        summary(chapter, config, data: data, pretraining: pretraining, fewLabels: fewLabels, curve: curve, recognition: recognition)  // section 6
+        let fineTuned = try fineTuningSection(chapter, config, data: data, fewLabels: fewLabels)  // section 4
+        let curve = computeCurveSection(chapter, config, fewLabels: fewLabels)                // section 5
+        let recognition = try recognitionSection(chapter, config, data: data, sources: fewLabels.sources)  // section 6
+        summary(chapter, config, data: data, pretraining: pretraining, fewLabels: fewLabels, fineTuned: fineTuned, curve: curve,
+                recognition: recognition)  // section 7
         try chapter.finish()
     }
 }

@@ -5,6 +5,7 @@ import Data2Vec
 import Datasets
 import Evaluation
 import Foundation
+import Interop
 import NN
 import Plot
 
@@ -148,6 +149,21 @@ extension Chapter07 {
         return TextPretraining(data2vec: d2vRun.backbone, languageModel: lmRun.backbone, data2vecMetrics: d2vRun.d2v,
                                languageModelMetrics: lmRun.lm, seconds: seconds, validationAccuracy: validation.accuracy,
                                validationPerplexity: validation.perplexity)
+    }
+}
+
+extension Chapter07 {
+    /// Writes the data2vec backbone as Hugging Face's Data2VecTextModel with the tokenizer's files, and the outputs
+    /// of the first two SST-2 dev sentences for scripts/hf/check.py (Sources/Interop/TextModel+HuggingFace.swift
+    /// has the name map).
+    func exportHuggingFace(_ config: TextConfig, text: TextData, backbone: TextBackbone, to folder: URL) throws {
+        let texts = Array(text.sst2Dev.sentences.prefix(2))
+        let sentences = texts.map { sentence in
+            Array(([BytePairEncoding.beginning] + text.tokenizer.encode(sentence)).prefix(config.frontEnd.maxPositions - 1)) + [BytePairEncoding.end]
+        }
+        try backbone.exportHuggingFace(to: folder, tokenizer: text.tokenizer, sentences: sentences, texts: texts)
+        print("\n  Exported the data2vec backbone as a Hugging Face Data2VecTextModel to \(folder.relativePath) "
+              + "(check it: python3 scripts/hf/check.py \(folder.relativePath))")
     }
 }
 

@@ -95,6 +95,9 @@ struct Chapter07: ParsableCommand {
     @Option(help: "Folder for the tokenizer files and the two pretrained checkpoints (default checkpoints/ch07-text).")
     var checkpointFolder: String?
 
+    @Option(help: "Write the data2vec backbone as a Hugging Face Data2VecTextModel into this folder, with the tokenizer (check it with scripts/hf/check.py).")
+    var exportHf: String?
+
     func validate() throws {
         if let pretrainSteps, !(1...1_000_000).contains(pretrainSteps) {
             throw ValidationError("--pretrain-steps must be between 1 and 1000000, got \(pretrainSteps)")
@@ -128,9 +131,11 @@ struct Chapter07: ParsableCommand {
         for name in ["vocab.json", "merges.txt", "corpus_valid.txt.ids", "data2vec.safetensors", "masked-lm.safetensors"] {
             try chapter.requireOutputFile(folder.appendingPathComponent(name), flag: "--checkpoint-folder")
         }
+        if let exportHf { try chapter.requireOutputFolder(URL(fileURLWithPath: exportHf), flag: "--export-hf") }
         let text = try tokenizerSection(chapter, config, folder: folder)                     // section 1
         config.frontEnd.vocabularySize = min(config.frontEnd.vocabularySize, text.tokenizer.vocabularySize)
         let pretrained = try pretrainingSection(chapter, config, text: text, folder: folder)   // section 2
+        if let exportHf { try exportHuggingFace(config, text: text, backbone: pretrained.data2vec, to: URL(fileURLWithPath: exportHf)) }
         neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 3
         let sentiment = try sentimentSection(chapter, config, text: text, pretrained: pretrained)  // section 4
         summary(chapter, config, text: text, pretrained: pretrained, sentiment: sentiment)    // section 5

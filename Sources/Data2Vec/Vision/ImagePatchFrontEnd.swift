@@ -22,6 +22,10 @@ public struct ImagePatchConfiguration: Sendable, Equatable {
     public var minimumBlock = 4
     /// How the patch embedding and the mask vector start (data2vec vision: N(0, 0.02^2) cut at +-0.02).
     public var initializer: Initializer = .beitTruncatedNormal
+    /// A learned CLS token before the patches (BEiT's and data2vec vision's `cls_token`, which Hugging Face's
+    /// Data2VecVisionModel always has): it gets no position, is never masked, and pooling skips it. Off by default:
+    /// the chapters pool patches and need none.
+    public var classToken = false
 
     /// The defaults of chapter 05 for a width of `dimension`.
     public init(dimension: Int) { self.dimension = dimension }
@@ -41,6 +45,8 @@ public final class ImagePatchFrontEnd: ConfiguredFrontEnd {
     public let embedding: Linear
     /// BEiT's `mask_token`: replaces the embedding of every masked patch.
     public let maskEmbedding: Tensor
+    /// The CLS token [D], or nil (`ImagePatchConfiguration.classToken`).
+    public let classEmbedding: Tensor?
     /// Fixed, not learned: [grid * grid, D].
     public let positions: Tensor
     /// BEiT block masking of the patch grid.
@@ -56,11 +62,24 @@ public final class ImagePatchFrontEnd: ConfiguredFrontEnd {
         embedding = Linear(c.patchSize * c.patchSize, c.dimension, initializer: c.initializer, using: &rng)
         maskEmbedding = c.initializer.make([c.dimension], fanIn: c.dimension, fanOut: c.dimension, using: &rng)
         positions = sinusoidalPositions2D(grid: c.grid, dimension: c.dimension)
+        classEmbedding = c.classToken ? c.initializer.make([c.dimension], fanIn: c.dimension, fanOut: c.dimension, using: &rng) : nil
         masking = BlockMasking(rows: c.grid, columns: c.grid, targetCount: c.maskedPatches, minimumBlock: c.minimumBlock)
     }
 
     /// This module's own parameters, by name (its children's are listed by `submodules`).
-    public var ownParameters: [(name: String, tensor: Tensor)] { [("maskEmbedding", maskEmbedding)] }
+    public var ownParameters: [(name: String, tensor: Tensor)] {
+        [("maskEmbedding", maskEmbedding)] + (classEmbedding.map { [("classEmbedding", $0)] } ?? [])
+    }
+
+    /// 1 with a CLS token, else 0.
+    public var leadingTokens: Int { classEmbedding == nil ? 0 : 1 }
+
+    /// [B, N, D] patches with the CLS token before them when there is one: [B, 1 + N, D].
+    func withClassToken(_ x: Tensor) -> Tensor {
+        guard let classEmbedding else { return x }
+        let (b, d) = (x.shape[0], x.shape[2])
+        return Tensor.concatenate([classEmbedding.reshaped([1, 1, d]).expanded(to: [b, 1, d]), x], along: 1)
+    }
     /// The child modules, by name (the prefixes of `namedParameters`).
     public var submodules: [(name: String, module: any Module)] { [("embedding", embedding)] }
 
@@ -73,13 +92,14 @@ public final class ImagePatchFrontEnd: ConfiguredFrontEnd {
     public func inputs(for images: Tensor, using rng: inout RandomGenerator) -> Data2VecInputs {
         let features = patchEmbeddings(images)
         let mask = masking(batchSize: images.shape[0], using: &rng)
-        let student = Tensor.where(mask.tensor, maskEmbedding, features) + positions
-        let teacher = Tensor.withoutGradients { features.detached() + positions }
-        return Data2VecInputs(student: student, teacher: teacher, mask: mask)
+        let student = withClassToken(Tensor.where(mask.tensor, maskEmbedding, features) + positions)
+        let teacher = Tensor.withoutGradients { withClassToken(features.detached() + positions).detached() }
+        guard classEmbedding != nil else { return Data2VecInputs(student: student, teacher: teacher, mask: mask) }
+        return Data2VecInputs(student: student, teacher: teacher, mask: Mask(mask.isMasked.map { [false] + $0 }))
     }
 
     /// The unmasked encoder input for downstream use: patch embeddings plus positions, [B, 49, D].
-    public func encoderInput(_ images: Tensor) -> Tensor { patchEmbeddings(images) + positions }
+    public func encoderInput(_ images: Tensor) -> Tensor { withClassToken(patchEmbeddings(images) + positions) }
 
     /// The whole batch as the encoder's input [B, 49, D]; no image is padded.
     public func unmaskedInput(_ images: Tensor) -> (input: Tensor, validLengths: [Int]?) { (encoderInput(images), nil) }

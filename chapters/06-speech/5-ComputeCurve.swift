@@ -1,4 +1,4 @@
-// Chapter 06, section 4: what longer pretraining buys. The committed runs of every length (complete runs of the
+// Chapter 06, section 5: what longer pretraining buys. The committed runs of every length (complete runs of the
 // chapter's recipe, three pretraining seeds each), scored in section 3, against the references that do not
 // pretrain at all.
 import ChapterKit
@@ -15,7 +15,7 @@ struct SpeechComputeCurve {
 
 extension Chapter06 {
     func computeCurveSection(_ chapter: Chapter, _ config: SpeechConfig, fewLabels: FewLabelDigits) -> SpeechComputeCurve {
-        chapter.section("4. What longer pretraining buys")
+        chapter.section("5. What longer pretraining buys")
         var result = SpeechComputeCurve()
         guard !fewLabels.lengths.isEmpty else {
             chapter.say("No committed run to read (`make pretrained` makes them; --no-pretrained leaves them out): nothing to show here.")

@@ -1,12 +1,13 @@
-// Chapter 06, section 6: what this run showed, and exercises.
+// Chapter 06, section 7: what this run showed, and exercises.
 import ChapterKit
 import Evaluation
 import Foundation
 
 extension Chapter06 {
-    func summary(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, pretraining: SpeechPretraining, fewLabels: FewLabelDigits, curve: SpeechComputeCurve,
+    func summary(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, pretraining: SpeechPretraining, fewLabels: FewLabelDigits, fineTuned: DigitFineTuning,
+                 curve: SpeechComputeCurve,
                  recognition: SpeechRecognition) {
-        chapter.section("6. Summary")
+        chapter.section("7. Summary")
         if options.quick { chapter.say("(Quick mode: \(config.pretrainingSteps) pretraining steps on \(data.train.count) clips; the numbers mean nothing yet.)") }
         let lines = recognition.fractions.map { f -> String in
             String(format: "%.0f%% of the strings (%d): %.1f%% fine-tuned vs %.1f%% from scratch", 100 * f, recognition.labelledStrings[f] ?? 0,
@@ -17,6 +18,10 @@ extension Chapter06 {
                    100 * (fewLabels.mean("\(fewLabels.headline), logistic", count) ?? .nan), fewLabels.headline,
                    100 * (fewLabels.mean("log-mel statistics, logistic", count) ?? .nan), 100 * (fewLabels.mean("\(fewLabels.randomName), logistic", count) ?? .nan))
         }
+        let tuned = fineTuned.counts.map { count in
+            String(format: "%d per digit %.1f%% fine-tuned vs %.1f%% from scratch", count / 10,
+                   100 * (fineTuned.fineTuned[count]?.mean ?? .nan), 100 * (fineTuned.scratch[count]?.mean ?? .nan))
+        }
         let frontEnds = fewLabels.frontEndGains.map { String(format: "%@ %+.1f points", $0.kind, 100 * $0.gain) }.joined(separator: ", ")
         let curveText = curve.steps.isEmpty ? "" : " Over complete pretraining runs of every length, " + curve.counts.map { count in
             "\(count / 10) per digit went " + curve.steps.map { String(format: "%.1f%%", 100 * (curve.accuracy[$0]?[count] ?? .nan)) }.joined(separator: " -> ")
@@ -24,6 +29,7 @@ extension Chapter06 {
         chapter.say("""
             Frozen features (view "\(config.probeView)") and logistic regression read the spoken digit (test set: \
             \(data.splitDescription); front end \(config.frontEnd.features.rawValue)) with \(digits.joined(separator: "; ")).\
+            \(tuned.isEmpty ? "" : " Training the whole network on the same clips (section 4): \(tuned.joined(separator: "; ")).")\
             \(frontEnds.isEmpty ? "" : " Gain of this run's pretraining over its random encoder, by front end: \(frontEnds).")\(curveText) \
             Digit error rates: \(lines.joined(separator: "; ")).
             """)
@@ -34,7 +40,7 @@ extension Chapter06 {
             (2) --test-speakers theo --no-pretrained: a speaker the model never heard. Which features suffer most?
             (3) --top-k 1: targets from the last block only.
             (4) Run the CTC loss by hand on two frames (Tests/AutogradTests/CTCTests.swift has the worked example).
-            (5) --ctc-frames-per-step 1: one CTC output per 10 ms frame. How long do the recognizers emit only blanks?
+            (5) --ctc-frames-per-step 2: one CTC output per two frames (20 ms, wav2vec 2.0's frame rate). Half the blanks to learn: does it help?
             """)
     }
 
@@ -59,12 +65,14 @@ extension Chapter06 {
             text += String(format: " With 10%% of the strings the error rate is %.1f%% against %.1f%% from scratch (%.0f%% of it).",
                            100 * tenth.1, 100 * tenth.2, 100 * tenth.1 / tenth.2)
         }
+        let cap = { (f: Double) in f >= 1 ? min(config.fineTuningBudget.maximumSteps, config.allStringsMaximumSteps) : config.fineTuningBudget.maximumSteps }
         let capped = recognition.fractions.filter { f in
-            (recognition.fineTunedSteps[f] ?? []).contains(config.fineTuningBudget.maximumSteps) || (recognition.scratchSteps[f] ?? []).contains(config.fineTuningBudget.maximumSteps)
+            (recognition.fineTunedSteps[f] ?? []).contains(cap(f)) || (recognition.scratchSteps[f] ?? []).contains(cap(f))
         }
         if !capped.isEmpty {
-            text += " Runs with \(capped.map(name).joined(separator: " and ")) of the strings reached the cap of \(config.fineTuningBudget.maximumSteps) "
-                + "updates: their error rates are limited by the budget, far from the paper's 13,000-320,000 fine-tuning updates."
+            text += " Runs with " + capped.map { "\(name($0)) of the strings" }.joined(separator: " and ") + " reached their cap of "
+                + capped.map { "\(cap($0))" }.joined(separator: " and ")
+                + " updates: their error rates are limited by the budget, far from the paper's 13,000-320,000 fine-tuning updates."
         }
         return text
     }

@@ -1,4 +1,4 @@
-// Chapter 06, section 5: recognizing strings of digits with CTC, fine-tuned from data2vec and trained from
+// Chapter 06, section 6: recognizing strings of digits with CTC, fine-tuned from data2vec and trained from
 // scratch, with 1%, 10% and 100% of the labelled strings.
 import Autograd
 import ChapterKit
@@ -21,7 +21,7 @@ struct SpeechRecognition {
 
 extension Chapter06 {
     func recognitionSection(_ chapter: Chapter, _ config: SpeechConfig, data: SpeechData, sources: [SpeechEncoder]) throws -> SpeechRecognition {
-        chapter.section("5. Recognizing digit strings with CTC")
+        chapter.section("6. Recognizing digit strings with CTC")
         let trainStrings = data.digits.digitStrings(from: data.train, passes: 1, seed: options.seed.derived("training strings"))
         let testStrings = data.digits.digitStrings(from: data.test, passes: config.testStringPasses, seed: options.seed.derived("test strings"))
         var result = SpeechRecognition()
@@ -43,12 +43,14 @@ extension Chapter06 {
                 + "without improvement, keeping the best"
         let rates = { (table: [Double: Float]) in result.fractions.map { String(format: "%.0f%%: %g", 100 * $0, table[$0] ?? .nan) }.joined(separator: ", ") }
         let e = config.fineTuneEncoder
+        let readsFrames = config.ctcFramesPerStep == 1
+            ? "each 10 ms frame (wav2vec 2.0 emits one output per 20 ms frame: exercise 5 tries two frames per output)"
+            : "\(config.ctcFramesPerStep) frames at a time (steps of \(config.ctcFramesPerStep * 10) ms)"
         chapter.say("""
             Strings of 2-5 digits are made by joining clips with 50-150 ms of faint noise (Sources/Datasets/DigitStrings.swift): \
             \(trainStrings.count) strings from the training clips (each clip once) and \(testStrings.count) strings \
             (\(result.testDigits) digits) from the test clips. A recognizer reads them step by step: the encoder and one \
-            Linear layer from \(config.ctcFramesPerStep) frames at a time (steps of \(config.ctcFramesPerStep * 10) ms, \
-            wav2vec 2.0's frame rate: exercise 5 tries one output per 10 ms frame) to 11 symbols (a blank and the 10 \
+            Linear layer from \(readsFrames) to 11 symbols (a blank and the 10 \
             digits), trained with CTC as fairseq computes it (criterions/ctc.py: each string's -log p summed, averaged \
             over the strings, Sources/Autograd/Ops+CTC.swift) and read by greedy decoding (the best symbol per step, \
             repeats merged, blanks dropped). The score is the digit error rate: edits (insertions, deletions, \
@@ -60,8 +62,9 @@ extension Chapter06 {
             frames and channel masking p \(config.channelMasking.probability) in spans of \(config.channelMasking.spanLength) \
             channels; \(config.freezeUpdates > 0 ? "the pretrained encoder frozen for the first \(config.freezeUpdates) updates (freeze_finetune_updates)" : "no frozen start (freeze_finetune_updates 0: see README)"); \
             \(cnnRule); Adam and the tri-stage schedule on batches of strings of similar length, run side by side on \
-            the two cores, under one budget rule: \(budgetRule); with fewer than \(budget.minimumExamplesForValidation) \
-            labelled strings nothing is held out, training makes \(budget.maximumEpochs) passes and the last parameters \
+            the two cores, under one budget rule: \(budgetRule) (with every labelled string at most \
+            \(min(budget.maximumSteps, config.allStringsMaximumSteps)) updates, for the chapter's 10 minutes); with fewer than \(budget.minimumExamplesForValidation) \
+            labelled strings nothing is held out, training makes \(budget.maximumEpochsWithoutValidation ?? budget.maximumEpochs) passes and the last parameters \
             are kept. Peak learning rates, each the best of a grid on strings made of held-out training clips \
             (--validation): fine-tuned \(rates(config.fineTuningRates)); from scratch \(rates(config.scratchRates)).
             """)
@@ -85,7 +88,12 @@ extension Chapter06 {
                                              dropout: config.finalDropout, using: &initRNG)
                 var optimization = config.fineTuning
                 optimization.peakLearningRate = (scratch ? config.scratchRates[fraction] : config.fineTuningRates[fraction]) ?? optimization.peakLearningRate
-                let (errorRate, report) = trainRecognizer(model, optimization, config, freezeUpdates: scratch ? 0 : config.freezeUpdates,
+                var budget = config.fineTuningBudget
+                if fraction >= 1 {
+                    budget.maximumSteps = min(budget.maximumSteps, config.allStringsMaximumSteps)
+                    budget.minimumSteps = min(budget.minimumSteps, 2 * budget.maximumSteps / 3)
+                }
+                let (errorRate, report) = trainRecognizer(model, optimization, budget, config, freezeUpdates: scratch ? 0 : config.freezeUpdates,
                                                           train: trainStrings, labelled: labelled, test: testStrings,
                                                           seed: options.seed.derived("fine-tune \(count)", seed))
                 return (errorRate, report, model)
@@ -148,7 +156,7 @@ extension Chapter06 {
 
     /// Trains a recognizer on the `labelled` strings under the chapter's budget; returns its test error rate.
     /// The encoder is frozen (only the output layer learns) for the first `freezeUpdates` updates.
-    func trainRecognizer(_ model: SpeechRecognizer, _ optimization: AdamWConfiguration, _ config: SpeechConfig, freezeUpdates: Int,
+    func trainRecognizer(_ model: SpeechRecognizer, _ optimization: AdamWConfiguration, _ budget: TrainingBudget, _ config: SpeechConfig, freezeUpdates: Int,
                          train: [DigitString], labelled: [Int], test: [DigitString], seed: UInt64) -> (errorRate: Float, report: TrainingReport) {
         var maskRNG = RandomGenerator(seed: seed.derived("validation masks"))
         var updates = 0
@@ -163,7 +171,7 @@ extension Chapter06 {
         }
         let report = trainWithEarlyStopping(
             model, optimization: optimization, examples: labelled, labels: [Int](repeating: 0, count: train.count),
-            budget: config.fineTuningBudget, seed: seed, lengths: { train[$0].samples.count },
+            budget: budget, seed: seed, lengths: { train[$0].samples.count },
             loss: { batch in
                 let audio = AudioBatch(batch.map { train[$0].samples })
                 let lengths = model.backbone.frontEnd.frameLengths(audio)
