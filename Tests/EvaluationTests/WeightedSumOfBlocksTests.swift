@@ -63,3 +63,29 @@ extension WeightedSumOfBlocksTests {
         }
     }
 }
+
+extension WeightedSumOfBlocksTests {
+    /// `ViewProbes` scores a view exactly as the probes fitted by hand on each draw's standardized features, and its
+    /// weighted-sum view (one past the last tensor) reads the informative block through the noise.
+    @Test func viewProbesAreTheProbesOnEachDraw() throws {
+        let train = WeightedSumOfBlocksTests.data(count: 60, seed: 7), test = WeightedSumOfBlocksTests.data(count: 200, seed: 8)
+        let views = FeatureViews(train: [train.noise, train.informative], test: [test.noise, test.informative], blocks: 2)
+        #expect(views.weightedSumView == 2)
+        let column = (0..<60).map { views.train[1][$0, 0] }
+        #expect(abs(column.reduce(0, +) / 60) < 1e-5)  // standardized: mean 0 on the training examples
+        let draws = try FewLabelProtocol(labels: train.labels, classCount: 2, counts: [10, 20], seeds: 2, seed: 9)
+        let probes = ViewProbes(draws: draws, trainLabels: train.labels, testLabels: test.labels, classCount: 2)
+        let (nearest, logistic) = probes.scores(views, view: 1)
+        for count in [10, 20] {
+            for seed in 0..<2 {
+                let labelled = draws.subset(count, seed: seed), labels = labelled.map { train.labels[$0] }
+                let x = views.train[1].indexSelect(labelled, along: 0)
+                let byHand = LogisticRegression(features: x, labels: labels, classCount: 2).accuracy(views.test[1], labels: test.labels)
+                let knn = NearestNeighbourClassifier(features: x, labels: labels, classCount: 2, k: 1).accuracy(views.test[1], labels: test.labels)
+                #expect(logistic.scores[count]![seed] == byHand && nearest.scores[count]![seed] == knn)
+            }
+        }
+        let weighted = probes.scores(views, view: views.weightedSumView).logistic
+        #expect(weighted.statistics(20)!.mean > 0.85, "\(weighted.statistics(20)!.mean)")
+    }
+}

@@ -20,60 +20,6 @@ struct SpeechEncoder {
     var initSeed: UInt64
 }
 
-/// Pooled features of every training and test clip, standardized with the training clips' statistics (no labels
-/// used): one [N, F] per view (each block, the average of the blocks, all blocks side by side). The first `blocks`
-/// views are the blocks, which the view "weighted sum of blocks" mixes.
-struct PooledViews {
-    var names: [String]
-    var train: [Tensor], test: [Tensor]
-    var blocks: Int
-
-    init(names: [String], train: [Tensor], test: [Tensor], blocks: Int = 0) {
-        let scalers = train.map { FeatureStandardizer(fitting: $0) }
-        self.names = names
-        self.train = zip(scalers, train).map { $0($1) }
-        self.test = zip(scalers, test).map { $0($1) }
-        self.blocks = blocks
-    }
-}
-
-/// The few-label protocol of sections 3-5: the labelled draws, and how a view of pooled features is scored.
-struct DigitProtocol {
-    var counts: [Int]
-    var draws: FewLabelProtocol
-    var trainLabels: [Int], testLabels: [Int]
-    var logisticC: Double
-
-    /// 1-NN and logistic regression on one view, over every count and draw. The view after the last tensor is
-    /// SUPERB's learned weighted sum of the blocks: logistic regression fitted with the block weights
-    /// (`WeightedBlockRegression`), and the nearest neighbour on the blocks mixed with those weights.
-    func scores(_ features: PooledViews, view: Int, counts only: [Int]? = nil) -> (nearest: ProtocolScores, logistic: ProtocolScores) {
-        var nearest = ProtocolScores("1-NN"), logistic = ProtocolScores("logistic")
-        for count in only ?? counts {
-            for seed in 0..<draws.seeds {
-                let labelled = draws.subset(count, seed: seed)
-                if view == features.train.count {
-                    let blocks = Array(features.train.prefix(features.blocks)).map { $0.indexSelect(labelled, along: 0) }
-                    let probe = WeightedBlockRegression(blocks: blocks, labels: labelled.map { trainLabels[$0] }, classCount: 10,
-                                                        inverseRegularization: logisticC)
-                    let test = Array(features.test.prefix(features.blocks))
-                    logistic.record(probe.accuracy(test, labels: testLabels), count: count, seed: seed, subset: labelled)
-                    let mix = { (views: [Tensor]) in zip(probe.blockWeights, views).map { Float($0) * $1 }.dropFirst().reduce(Float(probe.blockWeights[0]) * views[0], +) }
-                    let knn = NearestNeighbourClassifier(features: mix(blocks), labels: labelled.map { trainLabels[$0] }, classCount: 10, k: 1)
-                    nearest.record(knn.accuracy(mix(test), labels: testLabels), count: count, seed: seed, subset: labelled)
-                    continue
-                }
-                let x = features.train[view].indexSelect(labelled, along: 0), labels = labelled.map { trainLabels[$0] }
-                let knn = NearestNeighbourClassifier(features: x, labels: labels, classCount: 10, k: 1)
-                nearest.record(knn.accuracy(features.test[view], labels: testLabels), count: count, seed: seed, subset: labelled)
-                let probe = LogisticRegression(features: x, labels: labels, classCount: 10, inverseRegularization: logisticC)
-                logistic.record(probe.accuracy(features.test[view], labels: testLabels), count: count, seed: seed, subset: labelled)
-            }
-        }
-        return (nearest, logistic)
-    }
-}
-
 /// What section 3 measured: per method (a kind of feature and a probe), each run's scores over the protocol.
 struct FewLabelDigits {
     var counts: [Int] = []
@@ -83,7 +29,7 @@ struct FewLabelDigits {
     var views: [(view: String, mean: Float)] = []
     var headline = ""
     /// The protocol, for sections 4 and 5.
-    var evaluation: DigitProtocol?
+    var evaluation: ViewProbes?
     var randomName = ""
     /// The pretraining lengths of the committed runs read (section 5's curve).
     var lengths: [Int] = []
@@ -126,11 +72,11 @@ extension Chapter06 {
     }
 
     /// An encoder's pooled views of every training and test clip.
-    func pooledViews(_ encoder: SpeechEncoder, _ config: SpeechConfig, _ data: SpeechData) throws -> PooledViews {
+    func pooledViews(_ encoder: SpeechEncoder, _ config: SpeechConfig, _ data: SpeechData) throws -> FeatureViews {
         var rng = RandomGenerator(seed: encoder.initSeed)
         let backbone = SpeechBackbone(frontEnd: encoder.frontEnd, encoder: config.encoder, using: &rng)
         if let url = encoder.checkpoint { try Checkpoint.load(url, into: backbone) }
-        return PooledViews(names: config.viewNames, train: blockFeatures(backbone, data, data.train), test: blockFeatures(backbone, data, data.test),
+        return FeatureViews(train: blockFeatures(backbone, data, data.train), test: blockFeatures(backbone, data, data.test),
                            blocks: config.encoder.blockCount)
     }
 
@@ -252,14 +198,14 @@ extension Chapter06 {
             for each front end pretrained in section 2 a random one and this run's, and \(committed.isEmpty ? "no committed run (none found that never heard a test clip)" : "the \(committed.count) committed runs of `make pretrained` (\(lengths.map(String.init).joined(separator: ", ")) steps, each length with \(committed.count / lengths.count) pretraining seeds, each a complete run of the chapter's recipe)").
             """)
         let ((logMel, views), seconds) = try measure {
-            let logMel = PooledViews(names: ["log-mel"], train: [logMelStatistics(data, data.train)], test: [logMelStatistics(data, data.test)])
+            let logMel = FeatureViews(train: [logMelStatistics(data, data.train)], test: [logMelStatistics(data, data.test)])
             let views = try encoders.map { try pooledViews($0, config, data) }
             return (logMel, views)
         }
         print("  pooled features of \(data.train.count + data.test.count) clips from log-mel and \(encoders.count) encoders in \(formatDuration(seconds))")
 
-        let evaluation = DigitProtocol(counts: counts, draws: draws, trainLabels: trainLabels, testLabels: testLabels, logisticC: config.logisticC)
-        func scores(_ features: PooledViews, view: Int) -> (nearest: ProtocolScores, logistic: ProtocolScores) { evaluation.scores(features, view: view) }
+        let evaluation = ViewProbes(draws: draws, trainLabels: trainLabels, testLabels: testLabels, classCount: 10, inverseRegularization: config.logisticC)
+        func scores(_ features: FeatureViews, view: Int) -> (nearest: ProtocolScores, logistic: ProtocolScores) { evaluation.scores(features, view: view) }
         var result = FewLabelDigits(counts: counts)
         result.evaluation = evaluation
         let mel = scores(logMel, view: 0)
