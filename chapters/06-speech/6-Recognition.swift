@@ -63,7 +63,7 @@ extension Chapter06 {
             channels; \(config.freezeUpdates > 0 ? "the pretrained encoder frozen for the first \(config.freezeUpdates) updates (freeze_finetune_updates)" : "no frozen start (freeze_finetune_updates 0: see README)"); \
             \(cnnRule); Adam and the tri-stage schedule on batches of strings of similar length, run side by side on \
             the two cores, under one budget rule: \(budgetRule) (with every labelled string at most \
-            \(min(budget.maximumSteps, config.allStringsMaximumSteps)) updates, for the chapter's 10 minutes); with fewer than \(budget.minimumExamplesForValidation) \
+            \(config.recognitionBudget(1).maximumSteps) updates, for the chapter's 10 minutes); with fewer than \(budget.minimumExamplesForValidation) \
             labelled strings nothing is held out, training makes \(budget.maximumEpochsWithoutValidation ?? budget.maximumEpochs) passes and the last parameters \
             are kept. Peak learning rates, each the best of a grid on strings made of held-out training clips \
             (--validation): fine-tuned \(rates(config.fineTuningRates)); from scratch \(rates(config.scratchRates)).
@@ -88,12 +88,7 @@ extension Chapter06 {
                                              dropout: config.finalDropout, using: &initRNG)
                 var optimization = config.fineTuning
                 optimization.peakLearningRate = (scratch ? config.scratchRates[fraction] : config.fineTuningRates[fraction]) ?? optimization.peakLearningRate
-                var budget = config.fineTuningBudget
-                if fraction >= 1 {
-                    budget.maximumSteps = min(budget.maximumSteps, config.allStringsMaximumSteps)
-                    budget.minimumSteps = min(budget.minimumSteps, 2 * budget.maximumSteps / 3)
-                }
-                let (errorRate, report) = trainRecognizer(model, optimization, budget, config, freezeUpdates: scratch ? 0 : config.freezeUpdates,
+                let (errorRate, report) = trainRecognizer(model, optimization, config.recognitionBudget(fraction), config, freezeUpdates: scratch ? 0 : config.freezeUpdates,
                                                           train: trainStrings, labelled: labelled, test: testStrings,
                                                           seed: options.seed.derived("fine-tune \(count)", seed))
                 return (errorRate, report, model)

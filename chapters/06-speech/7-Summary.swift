@@ -65,7 +65,7 @@ extension Chapter06 {
             text += String(format: " With 10%% of the strings the error rate is %.1f%% against %.1f%% from scratch (%.0f%% of it).",
                            100 * tenth.1, 100 * tenth.2, 100 * tenth.1 / tenth.2)
         }
-        let cap = { (f: Double) in f >= 1 ? min(config.fineTuningBudget.maximumSteps, config.allStringsMaximumSteps) : config.fineTuningBudget.maximumSteps }
+        let cap = { (f: Double) in config.recognitionBudget(f).maximumSteps }
         let capped = recognition.fractions.filter { f in
             (recognition.fineTunedSteps[f] ?? []).contains(cap(f)) || (recognition.scratchSteps[f] ?? []).contains(cap(f))
         }

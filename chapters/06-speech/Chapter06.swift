@@ -119,6 +119,16 @@ struct SpeechConfig {
     /// With every labelled string (no goal there: the labelled and the unlabelled audio are the same clips), at most
     /// 1,500 updates and no early stop before 1,000, so that the chapter runs in 10 minutes.
     var allStringsMaximumSteps = 1500
+
+    /// The CTC budget rule for a fraction of the labelled strings: `fineTuningBudget`, capped with every string.
+    func recognitionBudget(_ fraction: Double) -> TrainingBudget {
+        var budget = fineTuningBudget
+        if fraction >= 1 {
+            budget.maximumSteps = min(budget.maximumSteps, allStringsMaximumSteps)
+            budget.minimumSteps = min(budget.minimumSteps, 2 * budget.maximumSteps / 3)
+        }
+        return budget
+    }
     /// wav2vec 2.0's fine-tuning for up to an hour of labels (examples/wav2vec/config/finetuning/base_10m.yaml,
     /// base_1h.yaml; 64 strings are about 3.5 minutes): no dropout or attention dropout in the encoder, activation
     /// dropout 0.1, layerdrop 0.1, no final dropout.
