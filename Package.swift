@@ -70,6 +70,7 @@ let package = Package(
         chapter("05", "vision", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Interop", "Plot"]),
         chapter("06", "speech", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Interop", "Plot"]),
         chapter("07", "text", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Interop", "Plot"]),
+        chapter("08", "ablations", ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation", "Plot"]),
 
         .executableTarget(
             name: "bench-mlp",
@@ -89,7 +90,7 @@ let package = Package(
         .testTarget(name: "AutogradTests", dependencies: ["Autograd", "WideKernels"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "NNTests", dependencies: ["NN", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "OptimTests", dependencies: ["Optim", "NN", "Autograd"], swiftSettings: numericSettings),
-        .testTarget(name: "Data2VecTests", dependencies: ["Data2Vec", "NN", "Optim", "Autograd", "Datasets"], swiftSettings: numericSettings),
+        .testTarget(name: "Data2VecTests", dependencies: ["Data2Vec", "NN", "Optim", "Autograd", "Datasets", "ChapterKit"], swiftSettings: numericSettings),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Autograd"], exclude: ["Fixtures"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "NN", "Optim", "Autograd"], exclude: ["Fixtures"], swiftSettings: numericSettings),
         .testTarget(name: "ExerciseTests", dependencies: ["Autograd", "NN", "Optim", "Data2Vec", "Datasets", "Evaluation"],

@@ -3,7 +3,7 @@
 # (Tests/ExerciseTests) can check the outcome each chapter's README states. From the repository root, after
 # `swift build -c release`:
 #   scripts/record-exercises.sh quick     chapters 01-05 (a few minutes)
-#   scripts/record-exercises.sh slow      chapters 06-07 (about an hour: each is a chapter run)
+#   scripts/record-exercises.sh slow      chapters 06-08 (about an hour and a quarter: each is a chapter run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 figures=.build/exercise-figures
@@ -35,5 +35,7 @@ slow)
   record ch06-ctc-frames-per-step-2 .build/release/ch06-speech --reuse-checkpoint --one-front-end --ctc-frames-per-step 2 --figures-dir $figures
   record ch07-masking-spans      .build/release/ch07-text --masking spans --figures-dir $figures --checkpoint-folder .build/exercise-ch07
   record ch07-top-k-1            .build/release/ch07-text --top-k 1 --figures-dir $figures --checkpoint-folder .build/exercise-ch07
+  # Chapter 08, exercise 4: the headline arms pretrained 2.5 times longer, one pretraining seed (about 10 minutes).
+  record ch08-pretrain-steps-3000 .build/release/ch08-ablations --pretrain-steps 3000 --pretraining-seeds 1 --figures-dir $figures
   ;;
 esac

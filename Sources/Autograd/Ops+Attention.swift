@@ -55,11 +55,14 @@ extension Tensor {
     ///     keys, 2D..<3D the values; head h owns columns h*dh..<(h+1)*dh of each, dh = D / headCount.
     ///   - headCount: H.
     ///   - keyPaddingMask: [B, T] with 1 at padded keys (they get -inf before the softmax), else 0.
+    ///   - attentionBias: [T, T], added to every sample's and head's scores before the softmax: row i is
+    ///     query i, column j key j (a constant: no gradient flows into it). `localAttentionBias` makes the
+    ///     band that restricts each query to a window of keys (data2vec's target-context ablation).
     ///   - dropout: dropout on the attention weights (training only), or nil.
     ///   - returnWeights: also return the attention weights (a copy, for plots).
     /// - Returns: the context [B, T, D] (heads concatenated, ready for the output projection) and, when
     ///   asked, the attention weights A [B, H, T, T] before dropout (no gradient flows through them).
-    public static func multiHeadAttention(packed qkv: Tensor, headCount: Int, keyPaddingMask: Tensor? = nil,
+    public static func multiHeadAttention(packed qkv: Tensor, headCount: Int, keyPaddingMask: Tensor? = nil, attentionBias: Tensor? = nil,
                                           dropout: AttentionDropout? = nil, returnWeights: Bool = false) -> (context: Tensor, weights: Tensor?) {
         guard qkv.rank == 3, qkv.shape[2] % (3 * headCount) == 0 else {
             shapeFailure(ShapeError("multiHeadAttention: packed qkv must be [B, T, 3D] with D divisible by \(headCount) heads, got \(qkv.shape)"))
@@ -68,6 +71,9 @@ extension Tensor {
         let h = headCount, dh = d / h
         if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
             shapeFailure(ShapeError("multiHeadAttention: key padding mask \(keyPaddingMask.shape) does not match [\(b), \(t)]"))
+        }
+        if let attentionBias, attentionBias.shape != [t, t] {
+            shapeFailure(ShapeError("multiHeadAttention: attention bias \(attentionBias.shape) does not match [\(t), \(t)]"))
         }
         // A pair's A^T is T rows (keys) of `tp` floats, T rounded up to a multiple of 8: the columns past
         // the last query only pad each row to whole SIMD8 groups (the softmax leaves 0 in them, and no
@@ -80,6 +86,12 @@ extension Tensor {
                 let isPadded = keyPaddingMask.map { $0.storage.pointer[sample * t + key] != 0 } ?? false
                 keyBias.pointer[sample * t + key] = isPadded ? -.infinity : 0
             }
+        }
+        // The bias in the layout of the scores below (S^T: row j is key j, queries along it, rows tp apart).
+        let biasRows = attentionBias.map { bias in
+            let rows = TensorStorage(zeros: t * tp)
+            for key in 0..<t { for query in 0..<t { rows.pointer[key * tp + query] = bias.storage.pointer[query * t + key] } }
+            return rows
         }
         let scale = 1 / Float(dh).squareRoot()
         let input = qkv.storage.pointer
@@ -117,6 +129,7 @@ extension Tensor {
                 let scores = scratch ?? weights.pointer + a(p)
                 BLAS.sgemm(transposeA: false, transposeB: true, m: t, n: t, k: dh, alpha: scale,
                            a: input + q(p) + d, lda: 3 * d, b: input + q(p), ldb: 3 * d, beta: 0, c: scores, ldc: tp)
+                if let biasRows { mapLanes(scores, biasRows.pointer, scores, t * tp) { $0 + $1 } }
                 Lane.softmaxColumns(scores, keys: t, queries: t, width: tp, keyBias: keyBias.pointer + (p / h) * t)
                 var probabilities = UnsafePointer(scores)
                 if let dropMask, let dropped, let words {

@@ -35,6 +35,10 @@ public struct Data2VecConfig: Sendable, Equatable {
     /// `head_layers`: the regression head's depth: 1 = Linear(D, D) (speech, vision), 2 = Linear(D, 2D),
     /// GELU, Linear(2D, D) (text).
     public var headLayers = 1
+    /// The teacher's context (paper section 5.5, Figure 3; no fairseq key, the ablation's code was not released):
+    /// nil, the whole input (data2vec); or r, each position of the teacher attends only to positions within r
+    /// steps of it (r patches in both directions on an image's grid). The student always sees its whole input.
+    public var teacherContextRadius: Int? = nil
 
     /// The settings that differ between modalities; the rest start at fairseq's speech defaults.
     public init(averageTopKLayers: Int, layerwiseTargetNorm: TargetNormalization, emaAnnealEndStep: Int) {

@@ -52,11 +52,18 @@ public protocol Data2VecFrontEnd: Module {
     func unmaskedInput(_ batch: Batch) -> (input: Tensor, validLengths: [Int]?)
     /// Positions at the start of the sequence that hold no part of the input (a CLS token), which pooling skips.
     var leadingTokens: Int { get }
+    /// Where each of `count` encoder positions lies in the input (a time step, a patch's row and column), nil for
+    /// a leading token: what a window of target context is measured in (`Data2VecConfig.teacherContextRadius`).
+    func positionCoordinates(count: Int) -> [[Int]?]
 }
 
 extension Data2VecFrontEnd {
     /// None by default.
     public var leadingTokens: Int { 0 }
+    /// A sequence by default: position t (after the leading tokens) at [t].
+    public func positionCoordinates(count: Int) -> [[Int]?] {
+        Array(repeating: nil, count: leadingTokens) + sequenceCoordinates(count - leadingTokens)
+    }
 }
 
 /// What one step measured.
@@ -133,8 +140,10 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
         let rows = inputs.mask.flatIndices
         // Teacher: the whole input, no graph, targets from its top K blocks. It runs first, so that its
         // block records are freed before the student's graph is built (a lower peak of memory).
+        // With a target context radius, the teacher's attention is restricted to a window (paper section 5.5).
+        let window = config.teacherContextRadius.map { localAttentionBias(coordinates: frontEnd.positionCoordinates(count: t), radius: $0) }
         let target = Tensor.withoutGradients {
-            let blocks = teacher.model(inputs.teacher, keyPaddingMask: padding, recordBlocks: true).blocks
+            let blocks = teacher.model(inputs.teacher, keyPaddingMask: padding, attentionBias: window, recordBlocks: true).blocks
             return config.targetBuilder(blocks, at: rows, validLengths: inputs.validLengths)
         }
         // Student: masked input, final output at the masked positions, through the head.

@@ -10,6 +10,9 @@ import NN
 public enum TargetPoint: String, Sendable, CaseIterable {
     /// The FFN output before the last residual connection (paper footnote 5; fairseq speech and text).
     case feedForward = "ffn"
+    /// The FFN output added to the residual stream, before a post-LN block's last LayerNorm (Table 5's "FFN +
+    /// residual"); in a pre-LN block the same as the end of the block.
+    case feedForwardAndResidual = "ffn+residual"
     /// The end of the block (the residual stream; data2vec's released vision code, `--layer_results end`).
     case endOfBlock = "end"
     /// The self-attention output (Table 5: not usable, the model collapses).
@@ -77,6 +80,7 @@ public struct TargetBuilder: Sendable {
     private func chosenOutput(_ block: BlockOutputs) -> Tensor {
         switch point {
         case .feedForward: block.feedForward
+        case .feedForwardAndResidual: block.feedForwardAndResidual
         case .endOfBlock: block.output
         case .selfAttention: block.selfAttention
         }

@@ -46,9 +46,12 @@ public final class MultiHeadSelfAttention: Module {
     /// - Parameters:
     ///   - x: [B, T, D].
     ///   - keyPaddingMask: [B, T], 1 where the position is padding (it is never attended to), else 0.
+    ///   - attentionBias: [T, T] added to the scores of query i (row) and key j (column) before the softmax, for
+    ///     every sample and head (`localAttentionBias`: a window around each query), or nil.
     ///   - returnWeights: also return the attention weights [B, H, T, T] (for plots).
     /// - Returns: the output [B, T, D] and, when asked, the weights.
-    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
+    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, attentionBias: Tensor? = nil,
+                               returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
         guard x.rank == 3 else { fatalError("MultiHeadSelfAttention: input must be [B, T, D], got \(x.shape)") }
         let (b, t) = (x.shape[0], x.shape[1])
         if let keyPaddingMask, keyPaddingMask.shape != [b, t] {
@@ -59,13 +62,14 @@ public final class MultiHeadSelfAttention: Module {
         let dropout = isTraining && attentionDropout.probability > 0
             ? AttentionDropout(probability: attentionDropout.probability, seed: attentionDropout.nextSeed()) : nil
         let (context, weights) = Tensor.multiHeadAttention(packed: qkv(x), headCount: headCount, keyPaddingMask: keyPaddingMask,
-                                                           dropout: dropout, returnWeights: returnWeights)
+                                                           attentionBias: attentionBias, dropout: dropout, returnWeights: returnWeights)
         return (output(context), weights)
     }
 
     /// The same attention written with separate ops: the readable reference the fused op is tested
     /// against (values, weights and gradients).
-    public func composed(_ x: Tensor, keyPaddingMask: Tensor? = nil, returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
+    public func composed(_ x: Tensor, keyPaddingMask: Tensor? = nil, attentionBias: Tensor? = nil,
+                         returnWeights: Bool = false) -> (output: Tensor, weights: Tensor?) {
         let (b, t, d) = (x.shape[0], x.shape[1], x.shape[2])
         let h = headCount, dh = d / h
         // [B, T, 3D] -> [3, B, H, T, dh]: q, k, v with the heads as a batch axis.
@@ -78,6 +82,7 @@ public final class MultiHeadSelfAttention: Module {
             let additive = keyPaddingMask.scalars.map { $0 != 0 ? -Float.infinity : 0 }
             scores = (scores.reshaped([b, h, t, t]) + Tensor(shape: [b, 1, 1, t], additive)).reshaped([b * h, t, t])
         }
+        if let attentionBias { scores = scores + attentionBias.reshaped([1, t, t]) }
         let weights = scores.softmax(alongAxis: -1)
         let context = Tensor.matmul(attentionDropout(weights), v)  // [B*H, T, dh]
             .reshaped([b, h, t, dh]).permuted([0, 2, 1, 3]).reshaped([b, t, d])

@@ -22,15 +22,20 @@ public struct BlockOutputs {
     public let selfAttention: Tensor
     /// The FFN's output, fc2(GELU(fc1(.))), before the last residual add (data2vec's default target point).
     public let feedForward: Tensor
+    /// The FFN's output added to the residual stream, before the block's last LayerNorm (post-LN; paper Table 5's
+    /// "FFN + residual"). In a pre-LN block nothing follows the add, so this is `output`.
+    public let feedForwardAndResidual: Tensor
     /// The end of the block: the residual stream it hands to the next block.
     public let output: Tensor
     /// Attention weights [B, H, T, T], when asked for.
     public let attentionWeights: Tensor?
 
-    /// Collects a block's outputs (all [B, T, D]; the weights [B, H, T, T] or nil).
-    public init(selfAttention: Tensor, feedForward: Tensor, output: Tensor, attentionWeights: Tensor?) {
+    /// Collects a block's outputs (all [B, T, D]; the weights [B, H, T, T] or nil). `feedForwardAndResidual`
+    /// defaults to `output` (a pre-LN block).
+    public init(selfAttention: Tensor, feedForward: Tensor, feedForwardAndResidual: Tensor? = nil, output: Tensor, attentionWeights: Tensor?) {
         self.selfAttention = selfAttention
         self.feedForward = feedForward
+        self.feedForwardAndResidual = feedForwardAndResidual ?? output
         self.output = output
         self.attentionWeights = attentionWeights
     }
@@ -108,17 +113,21 @@ public final class TransformerBlock: Module {
          ("activationDropout", activationDropout), ("dropPath", dropPath)]
     }
 
-    /// x [B, T, D] -> the block's outputs. `keyPaddingMask` [B, T]: 1 at padding.
-    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, returnAttentionWeights: Bool = false) -> BlockOutputs {
+    /// x [B, T, D] -> the block's outputs. `keyPaddingMask` [B, T]: 1 at padding; `attentionBias` [T, T]: added to
+    /// the attention scores (query rows, key columns), or nil.
+    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, attentionBias: Tensor? = nil,
+                               returnAttentionWeights: Bool = false) -> BlockOutputs {
         switch placement {
         case .postLN:
-            let (a, weights) = attention(x, keyPaddingMask: keyPaddingMask, returnWeights: returnAttentionWeights)
+            let (a, weights) = attention(x, keyPaddingMask: keyPaddingMask, attentionBias: attentionBias, returnWeights: returnAttentionWeights)
             let afterAttention = attentionNorm(x + dropout(a))
             let f = feedForward(afterAttention)
-            let out = feedForwardNorm(afterAttention + dropout(f))
-            return BlockOutputs(selfAttention: a, feedForward: f, output: out, attentionWeights: weights)
+            let sum = afterAttention + dropout(f)
+            let out = feedForwardNorm(sum)
+            return BlockOutputs(selfAttention: a, feedForward: f, feedForwardAndResidual: sum, output: out, attentionWeights: weights)
         case .preLN:
-            var (a, weights) = attention(attentionNorm(x), keyPaddingMask: keyPaddingMask, returnWeights: returnAttentionWeights)
+            var (a, weights) = attention(attentionNorm(x), keyPaddingMask: keyPaddingMask, attentionBias: attentionBias,
+                                         returnWeights: returnAttentionWeights)
             if let attentionScale { a = a * attentionScale }
             let afterAttention = x + dropPath(dropout(a))
             var f = feedForward(feedForwardNorm(afterAttention))

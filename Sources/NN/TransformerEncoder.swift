@@ -141,8 +141,11 @@ public final class TransformerEncoder: Module {
     }
 
     /// x [B, T, D] -> the final output and, when `recordBlocks`, every block's outputs.
-    /// - Parameter keyPaddingMask: [B, T], 1 at padded positions (never attended to).
-    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, recordBlocks: Bool = false,
+    /// - Parameters:
+    ///   - keyPaddingMask: [B, T], 1 at padded positions (never attended to).
+    ///   - attentionBias: [T, T], added to every block's attention scores (query rows, key columns), or nil:
+    ///     `localAttentionBias` restricts every query to a window (data2vec's target-context ablation).
+    public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor? = nil, attentionBias: Tensor? = nil, recordBlocks: Bool = false,
                                returnAttentionWeights: Bool = false) -> EncoderOutput {
         var h = x
         if let inputNorm { h = inputDropout(inputNorm(h)) }
@@ -150,7 +153,7 @@ public final class TransformerEncoder: Module {
         for block in blocks {
             // fairseq: `if not self.training or dropout_probability > self.layerdrop: run the layer`.
             if isTraining && configuration.layerDrop > 0 && layerDropRNG.uniform() < configuration.layerDrop { continue }
-            let result = block(h, keyPaddingMask: keyPaddingMask, returnAttentionWeights: returnAttentionWeights)
+            let result = block(h, keyPaddingMask: keyPaddingMask, attentionBias: attentionBias, returnAttentionWeights: returnAttentionWeights)
             if recordBlocks || returnAttentionWeights { records.append(result) }
             h = result.output
         }

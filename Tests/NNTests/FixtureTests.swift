@@ -67,11 +67,32 @@ struct FixtureTests {
         let out = block(x, keyPaddingMask: f.tensor("padding"))
         #expect(maxError(out.selfAttention, f.tensor("selfAttention")) < Tolerance.forward)
         #expect(maxError(out.feedForward, f.tensor("feedForward")) < Tolerance.forward)
+        #expect(maxError(out.feedForwardAndResidual, f.tensor("feedForwardAndResidual")) < Tolerance.forward)
         #expect(maxError(out.output, f.tensor("output")) < Tolerance.forward)
         (out.output * f.tensor("r")).sum().backward()
         #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
         let grads = f.group("grads")
         for (name, p) in block.namedParameters { #expect(maxError(p.grad!, grads[name]!) < Tolerance.gradient, "\(name)") }
+    }
+
+    /// Attention restricted to a band (|i - j| <= 1) as PyTorch's additive `attn_mask`, with a padded key: the
+    /// fused op and the composed reference both match it, forward and backward.
+    @Test(arguments: [false, true])
+    func localAttention(composed: Bool) throws {
+        let f = try Fixtures.load("local_attention")
+        var rng = RandomGenerator(seed: 0)
+        let attention = MultiHeadSelfAttention(dimension: 8, headCount: 2, using: &rng)
+        load(f.group("params"), into: attention)
+        let x = f.leaf("x")
+        let (y, weights) = composed
+            ? attention.composed(x, keyPaddingMask: f.tensor("padding"), attentionBias: f.tensor("bias"), returnWeights: true)
+            : attention(x, keyPaddingMask: f.tensor("padding"), attentionBias: f.tensor("bias"), returnWeights: true)
+        #expect(maxError(y, f.tensor("y")) < Tolerance.forward)
+        #expect(maxError(weights!, f.tensor("weights")) < Tolerance.forward)
+        (y * f.tensor("r")).sum().backward()
+        #expect(maxError(x.grad!, f.tensor("dx")) < Tolerance.gradient)
+        let grads = f.group("grads")
+        for (name, p) in attention.namedParameters { #expect(maxError(p.grad!, grads[name]!) < Tolerance.gradient, "\(name)") }
     }
 
     @Test func smoothL1() throws {

@@ -74,6 +74,13 @@ public final class ImagePatchFrontEnd: ConfiguredFrontEnd {
     /// 1 with a CLS token, else 0.
     public var leadingTokens: Int { classEmbedding == nil ? 0 : 1 }
 
+    /// [row, column] of each patch on the grid, row by row (nil for the CLS token): a teacher restricted to a
+    /// radius r attends to the (2r + 1) x (2r + 1) square of patches around each one.
+    public func positionCoordinates(count: Int) -> [[Int]?] {
+        let grid = configuration.grid
+        return Array(repeating: nil, count: leadingTokens) + (0..<(count - leadingTokens)).map { [$0 / grid, $0 % grid] }
+    }
+
     /// [B, N, D] patches with the CLS token before them when there is one: [B, 1 + N, D].
     func withClassToken(_ x: Tensor) -> Tensor {
         guard let classEmbedding else { return x }

@@ -92,7 +92,7 @@ def block_case(placement):
                "fc1.weight": fc1.weight, "fc1.bias": fc1.bias, "fc2.weight": fc2.weight, "fc2.bias": fc2.bias,
                "feedForwardNorm.weight": ln2.weight, "feedForwardNorm.bias": ln2.bias}
     return {"x": t(x), "padding": t(pad.float()), "r": t(r), "ffn": F_,
-            "selfAttention": t(a), "feedForward": t(f), "output": t(out), "dx": t(x.grad),
+            "selfAttention": t(a), "feedForward": t(f), "feedForwardAndResidual": t(h + f), "output": t(out), "dx": t(x.grad),
             "params": {k: t(v) for k, v in modules.items()}, "grads": {k: t(v.grad) for k, v in modules.items()}}
 
 
@@ -165,6 +165,25 @@ l2 = F.mse_loss(prediction, target, reduction="none").sum(dim=-1).mean() / 4 ** 
 smooth = F.smooth_l1_loss(prediction, target, reduction="none", beta=4.0).sum(dim=-1).mean() * 1.0  # text
 cases["data2vec_loss"] = {"prediction": t(prediction), "target": t(target), "l2_scaled": float(l2.detach()),
                           "smooth_l1_beta4": float(smooth.detach())}
+
+# --- Attention restricted to a window (data2vec's target-context ablation): query i sees keys |i - j| <= 1,
+# as an additive float attn_mask of -1e9 outside the band, with sample 2's last key padded (float mask too).
+torch.manual_seed(10)
+T5 = 5
+mha = torch.nn.MultiheadAttention(D, H, batch_first=True)
+x = leaf(B, T5, D)
+band = torch.tensor([[0.0 if abs(i - j) <= 1 else -1e9 for j in range(T5)] for i in range(T5)])
+pad5 = torch.tensor([[0.0] * T5, [0.0] * (T5 - 1) + [float("-inf")]])
+y, weights = mha(x, x, x, key_padding_mask=pad5, attn_mask=band, need_weights=True, average_attn_weights=False)
+r = torch.randn_like(y)
+(r * y).sum().backward()
+cases["local_attention"] = {
+    "x": t(x), "padding": t((pad5 != 0).float()), "bias": t(band), "r": t(r), "y": t(y), "weights": t(weights), "dx": t(x.grad),
+    "params": {"qkv.weight": t(mha.in_proj_weight), "qkv.bias": t(mha.in_proj_bias),
+               "output.weight": t(mha.out_proj.weight), "output.bias": t(mha.out_proj.bias)},
+    "grads": {"qkv.weight": t(mha.in_proj_weight.grad), "qkv.bias": t(mha.in_proj_bias.grad),
+              "output.weight": t(mha.out_proj.weight.grad), "output.bias": t(mha.out_proj.bias.grad)},
+}
 
 out = pathlib.Path(__file__).with_name("fixtures.json")
 out.write_text(json.dumps({"torch_version": torch.__version__, "cases": cases}, indent=0))
