@@ -53,7 +53,8 @@ public struct PretrainingRecipe<FrontEndConfiguration: Equatable>: Equatable {
 public struct AblationArm<Recipe> {
     /// "K = 1", "radius 2", "whole image".
     public var label: String
-    /// Its place on the figure's x axis (the setting itself when it is a number, else its index).
+    /// Its place on the ablation's axis: the setting itself when it is a number (K, a radius, beta), else its
+    /// index. Chapter 08 draws the arms as bars in their order; a line plot of your own can use this.
     public var position: Double
     /// The change to the default recipe (the identity for the arm that is the default).
     public var change: (inout Recipe) -> Void
