@@ -112,6 +112,8 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
     public let schedule: any LearningRateSchedule
     /// Steps taken.
     public private(set) var stepCount = 0
+    /// The teacher's attention band (`Data2VecConfig.teacherContextRadius`) per sequence length, built once.
+    private var teacherWindows: [Int: Tensor] = [:]
 
     /// - Parameters:
     ///   - student: the encoder to pretrain; the teacher starts as an exact copy of it.
@@ -141,7 +143,7 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
         // Teacher: the whole input, no graph, targets from its top K blocks. It runs first, so that its
         // block records are freed before the student's graph is built (a lower peak of memory).
         // With a target context radius, the teacher's attention is restricted to a window (paper section 5.5).
-        let window = config.teacherContextRadius.map { localAttentionBias(coordinates: frontEnd.positionCoordinates(count: t), radius: $0) }
+        let window = config.teacherContextRadius.map { teacherWindow(length: t, radius: $0) }
         let target = Tensor.withoutGradients {
             let blocks = teacher.model(inputs.teacher, keyPaddingMask: padding, attentionBias: window, recordBlocks: true).blocks
             return config.targetBuilder(blocks, at: rows, validLengths: inputs.validLengths)
@@ -150,6 +152,14 @@ public final class Data2VecTrainer<FrontEnd: Data2VecFrontEnd> {
         let studentOutput = student(inputs.student, keyPaddingMask: padding).output
         let prediction = head(studentOutput.reshaped([b * t, d]).indexSelect(rows, along: 0))
         return (config.loss(prediction, target), prediction, target, inputs)
+    }
+
+    /// The band that restricts the teacher to `radius` around each of `length` positions (built on first use).
+    private func teacherWindow(length: Int, radius: Int) -> Tensor {
+        if let window = teacherWindows[length] { return window }
+        let window = localAttentionBias(coordinates: frontEnd.positionCoordinates(count: length), radius: radius)
+        teacherWindows[length] = window
+        return window
     }
 
     /// One training step: forward, backward, optimizer step, EMA update. Returns what it measured.

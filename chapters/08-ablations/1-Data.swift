@@ -20,8 +20,8 @@ struct ArmScores {
 struct ModalityWords {
     /// "patch" / "frame", "patches" / "frames".
     var unit: String, units: String
-    /// "images" / "clips", for the splits.
-    var examples: String
+    /// "image" / "clip", and "images" / "clips" for the splits.
+    var example: String, examples: String
     /// What the summary says was pretrained on: "digits" / "clips".
     var pretrainedOn: String
     /// How the labelled examples are counted: "100 labels" / "5 labelled clips per digit".
@@ -59,7 +59,7 @@ extension AblationData where FrontEnd == ImagePatchFrontEnd {
         let pretraining = train.subset(Array(0..<cut)), validation = train.subset(Array(cut..<train.count))
         let draws = try FewLabelProtocol(labels: pretraining.labels, classCount: 10, counts: [config.labelCount], seeds: config.evaluationSeeds,
                                          seed: seed.derived("ablation draws"))
-        let words = ModalityWords(unit: "patch", units: "patches", examples: "images", pretrainedOn: "digits", labels: "\(config.labelCount) labels",
+        let words = ModalityWords(unit: "patch", units: "patches", example: "image", examples: "images", pretrainedOn: "digits", labels: "\(config.labelCount) labels",
                                   figurePrefix: "08-", window: "a patch attends only to the patches within r rows and r columns of it, a (2r + 1) x (2r + 1) square")
         return AblationData(
             words: words, pretrainingCount: pretraining.count, validationCount: validation.count, testCount: test.count,
@@ -115,7 +115,7 @@ extension AblationData where FrontEnd == SpeechFrontEnd {
         let labels = pretraining.map { digits.digits[$0] }
         let draws = try FewLabelProtocol(labels: labels, classCount: 10, counts: [10 * config.labelsPerDigit], seeds: config.evaluationSeeds,
                                          seed: seed.derived("ablation draws"))
-        let words = ModalityWords(unit: "frame", units: "frames", examples: "clips", pretrainedOn: "clips",
+        let words = ModalityWords(unit: "frame", units: "frames", example: "clip", examples: "clips", pretrainedOn: "clips",
                                   labels: "\(config.labelsPerDigit) labelled clips per digit", figurePrefix: "08-speech-",
                                   window: "a frame attends only to the frames within r steps of it, a window of 2r + 1 frames of 10 ms")
         let view = config.probeBlock - 1

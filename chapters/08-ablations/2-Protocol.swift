@@ -30,8 +30,8 @@ struct ArmRun<Configuration: Equatable> {
     var recipe: PretrainingRecipe<Configuration>
     var seed: Int
     var seconds: Double
-    /// The collapse monitor after warm-up: the lowest target and prediction variance (chapter 04).
-    var lowestTargetVariance: Float, lowestPredictionVariance: Float
+    /// The collapse monitor after warm-up: the lowest target variance (chapter 04).
+    var lowestTargetVariance: Float
     /// Per draw of the labelled examples.
     var scores: ArmScores
 }
@@ -78,7 +78,7 @@ final class RunBook<FrontEnd: ConfiguredFrontEnd> where FrontEnd.Configuration: 
                                       headInitializer: recipe.encoder.initializer, using: &rng)
         let nextIndices = data.batches(recipe.batchSize)
         let warmup = Int(recipe.optimization.warmupFraction * Float(recipe.steps))
-        var (lowestTarget, lowestPrediction, lastLoss) = (Float.infinity, Float.infinity, Float.nan)
+        var (lowestTarget, lastLoss) = (Float.infinity, Float.nan)
         let start = Date()
         for step in 1...recipe.steps {
             let batch = data.batch(nextIndices(&rng), &rng)
@@ -87,10 +87,7 @@ final class RunBook<FrontEnd: ConfiguredFrontEnd> where FrontEnd.Configuration: 
                 throw ChapterError("\(label), seed \(seed): the pretraining loss became \(metrics.loss) at step \(step). "
                                    + "This arm diverged; run it alone with a lower learning rate to see where.")
             }
-            if step > warmup {
-                lowestTarget = min(lowestTarget, metrics.targetVariance)
-                lowestPrediction = min(lowestPrediction, metrics.predictionVariance)
-            }
+            if step > warmup { lowestTarget = min(lowestTarget, metrics.targetVariance) }
             lastLoss = metrics.loss
         }
         let seconds = Date().timeIntervalSince(start)
@@ -98,7 +95,7 @@ final class RunBook<FrontEnd: ConfiguredFrontEnd> where FrontEnd.Configuration: 
         print(String(format: "    %@, seed %d: %d steps in %@, last loss %.4f, lowest target variance %.3f, probe %.1f%%", label, seed,
                      recipe.steps, formatDuration(seconds), lastLoss, lowestTarget, 100 * mean(scores.validationProbe)))
         fflush(nil)
-        return ArmRun(recipe: recipe, seed: seed, seconds: seconds, lowestTargetVariance: lowestTarget, lowestPredictionVariance: lowestPrediction,
+        return ArmRun(recipe: recipe, seed: seed, seconds: seconds, lowestTargetVariance: lowestTarget,
                       scores: scores)
     }
 }
@@ -128,7 +125,7 @@ extension Chapter08 {
         let words = data.words
         chapter.say("""
             The target-context arms restrict the teacher's self-attention (Sources/NN/LocalAttention.swift): \(words.window), \
-            through a band of -1e9 added to the attention scores; the student keeps the whole \(words.examples == "images" ? "image" : "clip"). \
+            through a band of -1e9 added to the attention scores; the student keeps the whole \(words.example). \
             One teacher block shows it:
             """)
         var rng = RandomGenerator(seed: options.seed.derived("band demonstration"))
