@@ -3,7 +3,7 @@
 #   make test       build and pass the tests
 #   make bench      the benchmark executables
 #   make quick      every chapter with --quick (what CI runs)
-#   make pretrained the long pretraining runs whose checkpoints are committed under pretrained/ (about an hour)
+#   make pretrained the long pretraining runs whose checkpoints are committed under pretrained/ (about two hours)
 #   make hf-check   export each chapter's model to Hugging Face's layout and check it with transformers
 #                   (PYTHON: a Python with scripts/hf/requirements.txt; about 15 minutes)
 # Each target first installs what a fresh Debian/Ubuntu machine lacks (see `make deps`).
@@ -60,9 +60,12 @@ bench: deps
 # Chapter 06's: complete runs of 1,200 (the chapter's own length), 2,400 and 8,000 steps with the log-mel
 # front end, three seeds each, on one thread each (about 40 minutes on 2 cores); and three 1,200-step runs that
 # never heard the speaker theo, for `--test-speakers theo`.
+# Chapter 07's: data2vec and the masked LM side by side, one per core, 16,000 steps of 64 blocks of 64 tokens
+# (about 40 minutes on 2 cores), with copies after 2,000, 4,000 and 8,000 steps for the compute curve.
 pretrained: deps
 	$(SWIFT) build -c release --product ch05-vision
 	$(SWIFT) build -c release --product ch06-speech
+	$(SWIFT) build -c release --product ch07-text
 	@set -e; for seed in 0 1 2; do \
 	  scripts/record.sh pretrained/ch05-vision-seed$$seed .build/release/ch05-vision --pretrain-only --seed $$seed \
 	    --pretrain-steps 20000 --snapshot-steps 2500 5000 10000 --checkpoint pretrained/ch05-vision/seed$$seed.safetensors \
@@ -78,3 +81,6 @@ pretrained: deps
 	    --front-end logmel --test-speakers theo --seed $$seed --threads 1 --pretrain-steps 1200 \
 	    --checkpoint pretrained/ch06-speech-logmel-without-theo/steps1200-seed$$seed.safetensors --figures-dir .build/pretrained-figures; \
 	done
+	scripts/record.sh pretrained/ch07-text .build/release/ch07-text --pretrain-only --pretrain-steps 16000 \
+	  --snapshot-steps 2000 4000 8000 --checkpoint-folder pretrained/ch07-text --figures-dir .build/pretrained-figures
+	rm -f pretrained/ch07-text/corpus_valid.txt.ids

@@ -53,3 +53,16 @@ extension MNIST {
         return hash
     }
 }
+
+extension BytePairEncoding {
+    /// The fingerprint of the tokenizer: of its merges in order (two tokenizers with equal merges give every text
+    /// the same ids). A text checkpoint records it, so that it is never read with another tokenizer.
+    public var fingerprint: Fingerprint {
+        var hash = Fingerprint()
+        for (left, right) in merges {
+            hash.add(UInt64(left))
+            hash.add(UInt64(right))
+        }
+        return hash
+    }
+}

@@ -88,15 +88,60 @@ struct TextModelsTests {
 
     /// In evaluation mode a sentence gets the same logits alone and padded inside a batch, and the classifier
     /// gives [B, classes].
-    @Test func classifierIgnoresPadding() {
+    @Test(arguments: SentencePooling.allCases) func classifierIgnoresPadding(pooling: SentencePooling) {
         var rng = RandomGenerator(seed: 6)
-        let classifier = SentenceClassifier(backbone: backbone(), classCount: 2, using: &rng)
+        let classifier = SentenceClassifier(backbone: backbone(), classCount: 2, pooling: pooling, using: &rng)
         classifier.eval()
         let short = [0, 7, 8, 9, 2]
         let alone = classifier(TextBatch([short]))
         let padded = classifier(TextBatch([[0, 10, 11, 12, 13, 14, 15, 2], short]))
         #expect(alone.shape == [1, 2] && padded.shape == [2, 2])
         #expect(zip(alone.scalars, padded.scalars[2..<4]).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    /// The two poolings feed the same head different vectors: the output at <s>, or the mean of the tokens.
+    @Test func thePoolingChoosesWhatTheHeadReads() {
+        var rng = RandomGenerator(seed: 8)
+        let first = SentenceClassifier(backbone: backbone(), classCount: 2, pooling: .first, using: &rng)
+        let mean = SentenceClassifier(backbone: backbone(), classCount: 2, pooling: .mean, using: &rng)
+        mean.copyParameters(from: first)
+        first.eval()
+        mean.eval()
+        let batch = TextBatch([[0, 7, 8, 9, 2]])
+        let pooled = mean.backbone.sentenceFeatures(batch, first: false)
+        let byHand = mean.output(mean.dense(pooled).tanh())
+        #expect(zip(mean(batch).scalars, byHand.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(zip(first(batch).scalars, mean(batch).scalars).contains { abs($0 - $1) > 1e-4 })
+    }
+
+    /// The hidden-token features: the tokens returned are the originals at the positions shown as <mask>, the
+    /// same generator state gives the same positions, and each row is the encoder's output at its position when
+    /// the row is encoded with those positions masked.
+    @Test func maskedTokenFeaturesAreTheOutputAtTheHiddenPositions() {
+        let model = backbone()
+        model.eval()
+        let rows = self.rows(3, length: 12, seed: 4)
+        var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
+        let (features, tokens) = model.maskedTokenFeatures(rows, fraction: 0.3, using: &a)
+        let again = model.maskedTokenFeatures(rows, fraction: 0.3, using: &b)
+        #expect(features.shape == [tokens.count, 16] && !tokens.isEmpty)
+        #expect(again.tokens == tokens && again.features.scalars == features.scalars)
+        // Redo the draws by hand: the same uniform draw per ordinary token, in order.
+        var c = RandomGenerator(seed: 9)
+        var masked = rows, positions: [(Int, Int)] = []
+        for (r, row) in rows.enumerated() {
+            for (t, token) in row.enumerated() where token >= 4 && c.uniformDouble() < 0.3 {
+                masked[r][t] = TextModelsTests.vocabulary - 1
+                positions.append((r, t))
+            }
+        }
+        #expect(positions.map { rows[$0.0][$0.1] } == tokens)
+        let batch = TextBatch(rows)
+        let x = model.encoder(model.frontEnd.embed(masked, positionsOf: batch, applyDropout: false), keyPaddingMask: nil).output
+        let t = rows[0].count
+        for (n, (r, p)) in positions.enumerated() {
+            for k in 0..<16 { #expect(abs(features.scalars[n * 16 + k] - x.scalars[(r * t + p) * 16 + k]) < 1e-5) }
+        }
     }
 
     /// The mean-pooled sentence features average the valid tokens only; the first-token features are row 0.

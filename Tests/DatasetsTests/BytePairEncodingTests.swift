@@ -104,3 +104,15 @@ struct BytePairEncodingTests {
         }
     }
 }
+
+@Suite("Tokenizer fingerprint")
+struct TokenizerFingerprintTests {
+    /// Equal merges give equal fingerprints; another text (other merges) another one. A text checkpoint records it.
+    @Test func theFingerprintFollowsTheMerges() throws {
+        let a = try BytePairEncoding.train(on: "ab ab ab abc", vocabularySize: 263)
+        let b = try BytePairEncoding.train(on: "ab ab ab abc", vocabularySize: 263)
+        let c = try BytePairEncoding.train(on: "cd cd cd cde", vocabularySize: 263)
+        #expect(a.fingerprint == b.fingerprint)
+        #expect(a.fingerprint != c.fingerprint)
+    }
+}

@@ -14,6 +14,9 @@ struct TextData {
     var sst2Train: SST2
     var sst2Dev: SST2
     var devPath: String
+    /// The text the encoders pretrained on, and the held-out novel (lower-cased when the recipe says so).
+    var pretrainingText: String
+    var validText: String
 }
 
 extension Chapter07 {
@@ -40,8 +43,10 @@ extension Chapter07 {
     func tokenizerSection(_ chapter: Chapter, _ config: TextConfig, folder: URL) throws -> TextData {
         chapter.section("1. Tokens: a byte-level BPE trained on the pretraining text")
         let loaded = try loadText()
-        let (valid, sst2Train, sst2Dev, devURL) = (loaded.valid, loaded.sst2Train, loaded.sst2Dev, loaded.devURL)
+        let (sst2Train, sst2Dev, devURL) = (loaded.sst2Train, loaded.sst2Dev, loaded.devURL)
         var corpus = options.quick ? String(loaded.corpus.prefix(200_000)) : loaded.corpus
+        let valid = config.lowercase ? loaded.valid.lowercased() : loaded.valid
+        if config.lowercase { corpus = corpus.lowercased() }
         let novelBytes = corpus.utf8.count
         if config.pretrainOnSST2Text {
             corpus += "\n" + sst2Train.sentences.prefix(options.quick ? 2000 : sst2Train.count).joined(separator: "\n")
@@ -52,7 +57,7 @@ extension Chapter07 {
             punctuation, each keeping the space before it; training merges the most frequent adjacent pair of \
             symbols into a new symbol, again and again, until the vocabulary has \(config.frontEnd.vocabularySize) entries. \
             The ids follow fairseq's dictionary: <s> 0, <pad> 1, </s> 2, <unk> 3, bytes, merges, <mask> last. \
-            The pretraining text is four novels (\(novelBytes) bytes)\(config.pretrainOnSST2Text ? " and the SST-2 training sentences without their labels: unlabelled in-domain text, as the web text in RoBERTa's and data2vec's corpora is for reviews (--novels-only leaves them out)" : " only (--novels-only)"); \
+            The pretraining text is four novels (\(novelBytes) bytes\(config.lowercase ? ", lower-cased as SST-2's text is" : ""))\(config.pretrainOnSST2Text ? " and the SST-2 training sentences without their labels: unlabelled in-domain text, as the web text in RoBERTa's and data2vec's corpora is for reviews (--novels-only leaves them out)" : " only (--novels-only)"); \
             a fifth novel is held out for validation.
             """)
         var growth: [(merges: Int, tokensPerWord: Double)] = []
@@ -75,7 +80,7 @@ extension Chapter07 {
         print(String(format: "  encoded the validation novel: %d tokens in %.2f s (%.0f tokens/s), %.2f tokens per word",
                      validIDs.count, encodeSeconds, Double(validIDs.count) / encodeSeconds, Double(validIDs.count) / Double(valid.split(separator: " ").count)))
         print("  written: \(folder.path)/vocab.json and merges.txt (GPT-2's format; Tests/DatasetsTests/Fixtures/check_tokenizer.py loads them with Hugging Face's tokenizers)")
-        let example = "Holmes said, \"It's elementary, my dear Watson!\""
+        let example = config.lowercase ? "holmes said, \"it's elementary, my dear watson!\"" : "Holmes said, \"It's elementary, my dear Watson!\""
         print("  \"\(example)\" ->")
         print("    " + tokenizer.encode(example).map { tokenizer.symbol($0) }.joined(separator: " | "))
         chapter.check(tokenizer.decode(validIDs) == valid, "decoding the encoded validation novel gives back its exact text")
@@ -95,6 +100,7 @@ extension Chapter07 {
         guard !validBlocks.isEmpty else {
             throw ChapterError("\(URL(fileURLWithPath: options.dataDir).appendingPathComponent("text/corpus_valid.txt").path) gives no block of \(config.sequenceLength) tokens; give a longer validation text")
         }
-        return TextData(tokenizer: tokenizer, trainBlocks: trainBlocks, validBlocks: validBlocks, sst2Train: sst2Train, sst2Dev: sst2Dev, devPath: devURL.path)
+        return TextData(tokenizer: tokenizer, trainBlocks: trainBlocks, validBlocks: validBlocks, sst2Train: sst2Train, sst2Dev: sst2Dev,
+                        devPath: devURL.path, pretrainingText: corpus, validText: valid)
     }
 }

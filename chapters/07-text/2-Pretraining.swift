@@ -32,18 +32,35 @@ final class DivergenceStop: @unchecked Sendable {
 struct TextPretraining {
     var data2vec: TextBackbone
     var languageModel: TextBackbone
+    /// Pretraining steps of the two backbones.
+    var steps: Int
+    /// Where they come from: "this run", or the folder of committed checkpoints they were read from.
+    var source: String
+    /// Empty when read from checkpoints (their run's log holds them).
     var data2vecMetrics: [StepMetrics]
     var languageModelMetrics: [LanguageModelMetrics]
     var seconds: Double
     /// The masked LM on the validation novel: accuracy at the chosen positions, and perplexity.
     var validationAccuracy: Float
     var validationPerplexity: Float
+    /// Copies saved during the pretraining (the compute curve), in order of steps.
+    var snapshots: [Snapshot] = []
+}
+
+/// Both objectives' checkpoints after the same number of pretraining steps.
+struct Snapshot {
+    var steps: Int
+    var data2vec: URL
+    var languageModel: URL
 }
 
 extension Chapter07 {
     func pretrainingSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, folder: URL) throws -> TextPretraining {
         chapter.section("2. data2vec on text, and the masked language model beside it")
-        let d2v = config.data2vec, e = config.encoder
+        let d2v = config.data2vec, e = config.pretrainingEncoder
+        if let source = config.pretrainedFolder {
+            return try loadPretrained(chapter, config, text: text, from: URL(fileURLWithPath: source))
+        }
         chapter.say("""
             The encoder is the benchmark's text-tiny: token embeddings and learned positions (fairseq's \
             `make_positions`: padding gets position 1, tokens count up from 2), their LayerNorm and dropout \
@@ -66,10 +83,20 @@ extension Chapter07 {
             initialization and run side by side, one per core.
             """)
         let stop = DivergenceStop()
+        // Copies after --snapshot-steps steps, for the compute curve; a failed write stops both runs.
+        func saveSnapshot(_ backbone: TextBackbone, _ objective: String, step: Int, heldOut: [String: String] = [:]) {
+            guard config.snapshotSteps.contains(step), step < config.pretrainingSteps else { return }
+            let url = snapshotURL(folder.appendingPathComponent(checkpointName(objective)), step: step)
+            do {
+                let metadata = provenance(config, text: text, objective: objective, steps: step).merging(heldOut) { $1 }
+                try Checkpoint.save(backbone, metadata: metadata, to: url)
+                print("  snapshot of \(objective) after \(step) steps: \(url.relativePath)")
+            } catch { stop.set("writing \(url.path): \(error)", .nan, step: step) }
+        }
         let (runs, seconds) = measure {
             Parallel.independentJobs(2) { job -> (backbone: TextBackbone, d2v: [StepMetrics], lm: [LanguageModelMetrics], validation: (accuracy: Float, perplexity: Float)) in
                 var rng = RandomGenerator(seed: options.seed.derived("pretraining"))
-                let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+                let backbone = TextBackbone(frontEnd: config.pretrainingFrontEnd, encoder: config.pretrainingEncoder, using: &rng)
                 var order = ShuffledBatches(Array(text.trainBlocks.indices), size: config.batchSize)
                 let progress = ProgressLine(job == 0 ? "data2vec" : "masked LM", total: config.pretrainingSteps)
                 if job == 0 {
@@ -81,6 +108,7 @@ extension Chapter07 {
                         guard m.loss.isFinite else { stop.set("the data2vec loss", m.loss, step: step); break }
                         progress.update(step: step, ["loss": m.loss, "target var": m.targetVariance, "pred var": m.predictionVariance])
                         metrics.append(m)
+                        saveSnapshot(backbone, "data2vec", step: step)
                     }
                     return (backbone, metrics, [], (0, 0))
                 }
@@ -91,30 +119,25 @@ extension Chapter07 {
                     guard m.loss.isFinite else { stop.set("the masked LM loss", m.loss, step: step); break }
                     progress.update(step: step, ["loss": m.loss, "accuracy": m.accuracy])
                     metrics.append(m)
+                    if config.snapshotSteps.contains(step) && step < config.pretrainingSteps {
+                        let heldOut = heldOutAccuracy(trainer, text: text)
+                        print(String(format: "  masked LM after %d steps: held-out accuracy %.1f%%", step, 100 * heldOut.accuracy))
+                        saveSnapshot(backbone, "masked LM", step: step, heldOut: ["held-out accuracy": "\(heldOut.accuracy)"])
+                    }
                 }
                 if stop.isSet { return (backbone, [], metrics, (0, 0)) }
-                // The masked LM on the validation novel, in evaluation mode, with fixed masks.
-                trainer.backbone.eval()
-                trainer.head.eval()
-                var maskRNG = RandomGenerator(seed: options.seed.derived("validation masks"))
-                var (lossSum, positions, correct) = (0.0, 0, 0)
-                for chunk in chunks(Array(text.validBlocks.indices), size: 64) {
-                    let (loss, n, right) = Tensor.withoutGradients { trainer.evaluate(TextBatch(chunk.map { text.validBlocks[$0] }), using: &maskRNG) }
-                    lossSum += Double(loss.item) * Double(n)
-                    positions += n
-                    correct += right
-                }
-                return (backbone, [], metrics, (Float(correct) / Float(max(1, positions)), Float(exp(lossSum / Double(max(1, positions))))))
+                return (backbone, [], metrics, heldOutAccuracy(trainer, text: text))
             }
         }
         let (d2vRun, lmRun) = (runs[0], runs[1])
         let validation = lmRun.validation
         if let (what, value, step) = stop.divergence { try chapter.requireFinite(value, what, step: step) }
         print("  both pretrainings took \(formatDuration(seconds)) side by side")
-        try Checkpoint.save(d2vRun.backbone, metadata: ["objective": "data2vec", "steps": "\(config.pretrainingSteps)"],
-                            to: folder.appendingPathComponent("data2vec.safetensors"))
-        try Checkpoint.save(lmRun.backbone, metadata: ["objective": "masked LM", "steps": "\(config.pretrainingSteps)"],
-                            to: folder.appendingPathComponent("masked-lm.safetensors"))
+        try Checkpoint.save(d2vRun.backbone, metadata: provenance(config, text: text, objective: "data2vec", steps: config.pretrainingSteps),
+                            to: folder.appendingPathComponent(checkpointName("data2vec")))
+        try Checkpoint.save(lmRun.backbone, metadata: provenance(config, text: text, objective: "masked LM", steps: config.pretrainingSteps)
+                                .merging(["held-out accuracy": "\(validation.accuracy)", "held-out perplexity": "\(validation.perplexity)"]) { $1 },
+                            to: folder.appendingPathComponent(checkpointName("masked LM")))
         let afterWarmup = d2vRun.d2v.dropFirst(Int(config.pretraining.warmupFraction * Float(config.pretrainingSteps)))
         let lowestTarget = afterWarmup.map(\.targetVariance).min() ?? 0, lowestPrediction = afterWarmup.map(\.predictionVariance).min() ?? 0
         print(String(format: "  data2vec: last loss %.4f; lowest target / prediction variance after warm-up %.3f / %.3f",
@@ -146,9 +169,78 @@ extension Chapter07 {
                                    100 * validation.accuracy, 100 * unigram)
             if case .bert = config.frontEnd.masking { chapter.check(learned, statement) } else { chapter.outcome(learned, statement) }
         }
-        return TextPretraining(data2vec: d2vRun.backbone, languageModel: lmRun.backbone, data2vecMetrics: d2vRun.d2v,
-                               languageModelMetrics: lmRun.lm, seconds: seconds, validationAccuracy: validation.accuracy,
-                               validationPerplexity: validation.perplexity)
+        let snapshots = config.snapshotSteps.filter { $0 < config.pretrainingSteps }.sorted().map { snapshot(in: folder, steps: $0) }
+        return TextPretraining(data2vec: d2vRun.backbone, languageModel: lmRun.backbone, steps: config.pretrainingSteps, source: "this run",
+                               data2vecMetrics: d2vRun.d2v, languageModelMetrics: lmRun.lm, seconds: seconds,
+                               validationAccuracy: validation.accuracy, validationPerplexity: validation.perplexity, snapshots: snapshots)
+    }
+
+    /// The masked LM on the validation novel, in evaluation mode, with the same masks every time: accuracy at the
+    /// chosen positions, and perplexity. Leaves the model in evaluation mode (its next step sets training mode).
+    func heldOutAccuracy(_ trainer: MaskedLanguageModelTrainer, text: TextData) -> (accuracy: Float, perplexity: Float) {
+        trainer.backbone.eval()
+        trainer.head.eval()
+        var maskRNG = RandomGenerator(seed: options.seed.derived("validation masks"))
+        var (lossSum, positions, correct) = (0.0, 0, 0)
+        for chunk in chunks(Array(text.validBlocks.indices), size: 64) {
+            let (loss, n, right) = Tensor.withoutGradients { trainer.evaluate(TextBatch(chunk.map { text.validBlocks[$0] }), using: &maskRNG) }
+            lossSum += Double(loss.item) * Double(n)
+            positions += n
+            correct += right
+        }
+        return (Float(correct) / Float(max(1, positions)), Float(exp(lossSum / Double(max(1, positions)))))
+    }
+
+    /// The two snapshot files saved after `steps` steps in `folder`.
+    func snapshot(in folder: URL, steps: Int) -> Snapshot {
+        Snapshot(steps: steps, data2vec: snapshotURL(folder.appendingPathComponent(checkpointName("data2vec")), step: steps),
+                 languageModel: snapshotURL(folder.appendingPathComponent(checkpointName("masked LM")), step: steps))
+    }
+
+    /// A pretrained backbone read from `url`, after checking that it was pretrained with this run's tokenizer and
+    /// recipe; with its metadata.
+    func readPretrained(_ url: URL, _ config: TextConfig, text: TextData) throws -> (backbone: TextBackbone, metadata: [String: String]) {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ChapterError("--pretrained: \(url.relativePath) is missing. Run `make pretrained`, or give --no-pretrained to pretrain here.")
+        }
+        var rng = RandomGenerator(seed: 0)
+        let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+        let metadata: [String: String]
+        do { metadata = try Checkpoint.load(url).metadata } catch { throw ChapterError("--pretrained: \(error)") }
+        let expected = provenance(config, text: text, objective: metadata["objective"] ?? "", steps: 0)
+        for key in ["tokenizer", "masking", "dropout", "lowercase", "learning rate"] where metadata[key] != expected[key] {
+            throw ChapterError("--pretrained: \(url.relativePath) was pretrained with \(key) \(metadata[key] ?? "(not recorded)"), "
+                               + "this run has \(expected[key]!). Give the flags it was made with (its log is in results/pretrained/), "
+                               + "or --no-pretrained to pretrain here.")
+        }
+        do { try Checkpoint.load(url, into: backbone) } catch { throw ChapterError("--pretrained: \(error)") }
+        return (backbone, metadata)
+    }
+
+    /// Reads the two committed checkpoints (`make pretrained`) from `folder`, and finds their snapshots.
+    func loadPretrained(_ chapter: Chapter, _ config: TextConfig, text: TextData, from folder: URL) throws -> TextPretraining {
+        let d2v = try readPretrained(folder.appendingPathComponent(checkpointName("data2vec")), config, text: text)
+        let lm = try readPretrained(folder.appendingPathComponent(checkpointName("masked LM")), config, text: text)
+        let steps = Int(d2v.metadata["steps"] ?? "") ?? 0
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        let snapshotSteps = files.compactMap { name -> Int? in
+            guard name.hasPrefix("data2vec-step"), name.hasSuffix(".safetensors") else { return nil }
+            return Int(name.dropFirst("data2vec-step".count).dropLast(".safetensors".count))
+        }.sorted()
+        let passes = Double(steps * config.batchSize) / Double(max(1, text.trainBlocks.count))
+        chapter.say("""
+            The two encoders are read from \(folder.relativePath): \(steps) steps of each objective \
+            (\(String(format: "%.0f", passes)) passes over the text, \(config.batchSize) blocks of \(config.sequenceLength) tokens per \
+            step), pretrained side by side by `make pretrained` (its log: results/pretrained/ch07-text.txt), with copies \
+            after \(snapshotSteps.map(String.init).joined(separator: ", ")) steps for section 6. --no-pretrained pretrains here \
+            instead (\(config.pretrainingSteps) steps by default).
+            """)
+        let accuracy = Float(lm.metadata["held-out accuracy"] ?? "") ?? .nan, perplexity = Float(lm.metadata["held-out perplexity"] ?? "") ?? .nan
+        print(String(format: "  masked LM after %d steps: on the validation novel, accuracy %.1f%% at the chosen positions, perplexity %.1f",
+                     steps, 100 * accuracy, perplexity))
+        return TextPretraining(data2vec: d2v.backbone, languageModel: lm.backbone, steps: steps, source: folder.relativePath,
+                               data2vecMetrics: [], languageModelMetrics: [], seconds: 0, validationAccuracy: accuracy,
+                               validationPerplexity: perplexity, snapshots: snapshotSteps.map { snapshot(in: folder, steps: $0) })
     }
 }
 
@@ -165,6 +257,17 @@ extension Chapter07 {
         print("\n  Exported the data2vec backbone as a Hugging Face Data2VecTextModel to \(folder.relativePath) "
               + "(check it: python3 scripts/hf/check.py \(folder.relativePath))")
     }
+}
+
+/// The checkpoint file of an objective ("data2vec" or "masked LM").
+func checkpointName(_ objective: String) -> String { objective == "data2vec" ? "data2vec.safetensors" : "masked-lm.safetensors" }
+
+/// What a checkpoint records about its pretraining: the objective, the steps, the recipe's fields that change
+/// the weights, and the tokenizer's fingerprint (a checkpoint is read only with the tokenizer it learned with).
+func provenance(_ config: TextConfig, text: TextData, objective: String, steps: Int) -> [String: String] {
+    ["objective": objective, "steps": "\(steps)", "of steps": "\(config.pretrainingSteps)", "masking": "\(config.frontEnd.masking)",
+     "dropout": "\(config.pretrainingDropout)", "lowercase": "\(config.lowercase)", "tokenizer": "\(text.tokenizer.fingerprint)",
+     "learning rate": "\(config.pretraining.peakLearningRate)"]
 }
 
 /// The masking in words, as the chapter's prose gives it.

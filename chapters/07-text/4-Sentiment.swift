@@ -1,5 +1,5 @@
-// Chapter 07, section 4: SST-2 sentiment. Fine-tuning from data2vec, from the masked LM and from scratch, with
-// few labels and with many; linear probes on the frozen encoders.
+// Chapter 07, section 4: SST-2 sentiment with few labels. Fine-tuning from data2vec, from the masked LM and from
+// scratch, beside the two bag-of-words classifiers a skeptic tries first, on identical labelled subsets.
 import Autograd
 import ChapterKit
 import Data2Vec
@@ -10,133 +10,214 @@ import NN
 import Optim
 import Plot
 
-/// Dev accuracies per label budget and encoder, over seeds; and the probes.
-struct Sentiment {
-    static let encoders = ["data2vec", "masked LM", "from scratch"]
-    var budgets: [Int] = []
-    var fineTuned: [Int: [String: SeedStatistics]] = [:]
-    var steps: [Int: [String: [Int]]] = [:]
-    /// Probe accuracy per encoder and pooling ("<s>", "mean").
-    var probes: [String: [String: Float]] = [:]
-    var devCount = 0
+/// A labelled text task as fine-tuning sees it: token ids and labels to learn from, and to be scored on.
+struct TextTask {
+    var trainTexts: [String], trainIDs: [[Int]], trainLabels: [Int]
+    var testTexts: [String], testIDs: [[Int]], testLabels: [Int]
 }
 
+/// Scores over the few-label protocol, per method, and the updates each fine-tuning took.
+struct FewLabelResults {
+    var counts: [Int] = []
+    var methods: [String: ProtocolScores] = [:]
+    var updates: [Int: [String: [Int]]] = [:]
+    var testCount = 0
+
+    func mean(_ method: String, _ count: Int) -> Float { methods[method]?.statistics(count)?.mean ?? .nan }
+    /// Seed by seed, `method` minus `baseline` at `count` labels.
+    func paired(_ method: String, _ baseline: String, _ count: Int) -> SeedStatistics? {
+        guard let a = methods[method], let b = methods[baseline] else { return nil }
+        return a.difference(from: b, count: count)
+    }
+}
+
+/// The three starting points of fine-tuning, and the two bag-of-words references.
+enum Start: String, CaseIterable {
+    case data2vec, maskedLM = "masked LM", scratch = "from scratch"
+}
+let bagMethods = ["Naive Bayes (words)", "logistic regression (words)"]
+
 extension Chapter07 {
-    func sentimentSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> Sentiment {
-        chapter.section("4. SST-2: sentiment with few and many labels")
-        let budget = config.fineTuningBudget
-        let train = text.sst2Train, dev = text.sst2Dev
-        let encode = { (sentences: [String]) in sentences.map { text.tokenizer.sentence($0, maxLength: config.maxSentenceTokens) } }
-        let (trainIDs, devIDs) = (encode(train.sentences), encode(dev.sentences))
-        var result = Sentiment()
-        result.devCount = dev.count
-        let few = min(config.fewLabels, train.count), many = min(config.manyLabels, train.count)
-        result.budgets = few < many ? [few, many] : [many]
-        if few < config.fewLabels {
-            print("  note: the SST-2 training file has only \(train.count) rows, so the few-label setting has \(few) labels, not \(config.fewLabels)")
-        }
-        chapter.say("""
-            SST-2 (GLUE): \(train.count) labelled phrases from movie reviews for training, and \(dev.count) whole \
-            sentences (\(text.devPath)) to test on. RoBERTa's classifier reads the encoder's output at <s>: dropout, \
-            Linear(D, D), tanh, dropout, Linear(D, 2). Three starting points share everything else: the data2vec \
-            encoder, the masked LM encoder, and a random initialization (from scratch). Each is fine-tuned on \
-            \(result.budgets.map(String.init).joined(separator: " and ")) labelled phrases (a random subset per seed) \
-            with Adam (0.9, 0.98), weight decay 0.1 and warm-up (RoBERTa's recipe) at a learning rate of \
-            \(config.fineTuning.peakLearningRate), batches of \(budget.batchSize) phrases of similar length, validated on \
-            \(Int(100 * budget.validationFraction))% of the labelled phrases held out (at most \(budget.maximumValidationExamples)), stopped after \(budget.patience) \
-            validations without improvement (at most \(budget.maximumSteps) updates), keeping the best. The dev \
-            sentences are used once, at the end.
-            """)
-        func accuracyOn(_ model: SentenceClassifier, _ ids: [[Int]], _ labels: [Int], _ indices: [Int]) -> Float {
+    /// Fine-tunes a sentence classifier from `start` (nil: a random initialization) on the labelled examples
+    /// `subset` of `task`, and scores it on the task's test examples: accuracy and the updates it took.
+    func fineTune(_ start: TextBackbone?, task: TextTask, subset: [Int], rate: Float, pooling: SentencePooling,
+                  budget: TrainingBudget, config: TextConfig, seed: UInt64) -> (accuracy: Float, updates: Int) {
+        var rng = RandomGenerator(seed: seed.derived("classifier"))
+        let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
+        if let start { backbone.copyParameters(from: start) }
+        let model = SentenceClassifier(backbone: backbone, classCount: 2, pooling: pooling, using: &rng)
+        func accuracyOn(_ ids: [[Int]], _ labels: [Int], _ indices: [Int]) -> Float {
             let logits = chunks(indices, size: 128).map { model(TextBatch($0.map { ids[$0] })) }
             return accuracy(logits: Tensor.concatenate(logits, along: 0), labels: indices.map { labels[$0] })
         }
-        let backboneOf: [String: TextBackbone] = ["data2vec": pretrained.data2vec, "masked LM": pretrained.languageModel]
-        print("  labels  seed   data2vec (updates)   masked LM (updates)   from scratch (updates)")
-        for count in result.budgets {
-            let start = Date()
-            let seeds = count == result.budgets.first && result.budgets.count > 1 ? config.fewLabelSeeds : config.manyLabelSeeds
-            // For each seed, its labelled phrases; for each starting point, one fine-tuning run on them.
-            let jobs = (0..<seeds).flatMap { seed in Sentiment.encoders.map { (seed: seed, encoder: $0) } }
-            let runs = jobs.mapSideBySide { seed, encoder -> (accuracy: Float, steps: Int) in
-                var pick = RandomGenerator(seed: options.seed.derived("labelled phrases \(count)", seed))
-                let labelled = Array(pick.permutation(train.count).prefix(count))
-                var rng = RandomGenerator(seed: options.seed.derived("classifier \(count)", seed))
-                let backbone = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
-                if let source = backboneOf[encoder] { backbone.copyParameters(from: source) }
-                let model = SentenceClassifier(backbone: backbone, classCount: 2, using: &rng)
-                let report = trainWithEarlyStopping(
-                    model, optimization: config.fineTuning, examples: labelled, labels: train.labels, budget: budget,
-                    seed: options.seed.derived("fine-tune \(count)", seed), lengths: { trainIDs[$0].count },
-                    loss: { batch in Loss.crossEntropy(logits: model(TextBatch(batch.map { trainIDs[$0] })), labels: batch.map { train.labels[$0] }) },
-                    score: { accuracyOn(model, trainIDs, train.labels, $0) })
-                return (Tensor.withoutGradients { accuracyOn(model, devIDs, dev.labels, Array(0..<dev.count)) }, report.steps)
-            }
-            for seed in 0..<seeds {
-                var line = String(format: "  %6d  %4d", count, seed)
-                for (job, run) in zip(jobs, runs) where job.seed == seed {
-                    result.fineTuned[count, default: [:]][job.encoder, default: SeedStatistics()].append(run.accuracy)
-                    result.steps[count, default: [:]][job.encoder, default: []].append(run.steps)
-                    line += String(format: "     %6.1f%% (%5d)", 100 * run.accuracy, run.steps)
+        var optimization = config.fineTuning
+        optimization.peakLearningRate = rate
+        let report = trainWithEarlyStopping(
+            model, optimization: optimization, examples: subset, labels: task.trainLabels, budget: budget, seed: seed.derived("fine-tune"),
+            lengths: { task.trainIDs[$0].count },
+            loss: { batch in Loss.crossEntropy(logits: model(TextBatch(batch.map { task.trainIDs[$0] })), labels: batch.map { task.trainLabels[$0] }) },
+            score: { accuracyOn(task.trainIDs, task.trainLabels, $0) })
+        return (Tensor.withoutGradients { accuracyOn(task.testIDs, task.testLabels, Array(task.testIDs.indices)) }, report.steps)
+    }
+
+    /// The few-label protocol on `task`: for each count and evaluation seed one class-balanced subset of the
+    /// training examples (drawn from `pool`), given to the two bag-of-words classifiers and to fine-tuning from
+    /// each start (at the rates `rates`, or every rate of `grid` when choosing them); jobs run side by side.
+    func runFewLabels(_ task: TextTask, pool: [Int], counts: [Int], seeds: [Int: Int], starts: [(Start, TextBackbone?)],
+                      rates: (Start, Int) -> [Float], pooling: [SentencePooling], budget: (Int) -> TrainingBudget,
+                      config: TextConfig, name: String) throws -> FewLabelResults {
+        var result = FewLabelResults(counts: counts, testCount: task.testIDs.count)
+        let protocolSeeds = seeds.values.max() ?? 1
+        let drawn = try FewLabelProtocol(labels: pool.map { task.trainLabels[$0] }, classCount: 2, counts: counts, seeds: protocolSeeds,
+                                         seed: options.seed.derived("\(name) subsets"))
+        func subset(_ count: Int, _ seed: Int) -> [Int] { drawn.subset(count, seed: seed).map { pool[$0] } }
+        for count in counts {
+            for seed in 0..<(seeds[count] ?? 1) {
+                let labelled = subset(count, seed)
+                let bags = bagOfWordsAccuracy(train: labelled.map { task.trainTexts[$0] }, labels: labelled.map { task.trainLabels[$0] },
+                                              test: task.testTexts, testLabels: task.testLabels, classCount: 2)
+                result.methods[bagMethods[0], default: ProtocolScores(bagMethods[0])].record(bags.naiveBayes, count: count, seed: seed, subset: labelled)
+                if let logistic = bags.logistic {
+                    result.methods[bagMethods[1], default: ProtocolScores(bagMethods[1])].record(logistic, count: count, seed: seed, subset: labelled)
                 }
-                print(line)
             }
-            print(String(format: "          (%d labels: %.0f s)", count, Date().timeIntervalSince(start)))
-            fflush(nil)
         }
-        print("\n  labels   data2vec                 masked LM                from scratch")
-        for count in result.budgets {
-            print(String(format: "  %6d   ", count) + Sentiment.encoders.map {
-                (result.fineTuned[count]?[$0]?.summary() ?? "-").padding(toLength: 24, withPad: " ", startingAt: 0)
-            }.joined(separator: " "))
-        }
-
-        // Linear probes on frozen features of the many-label subset. The phrases go through the encoder sorted by
-        // length (little padding per chunk), and each label travels with its phrase.
-        var pick = RandomGenerator(seed: options.seed.derived("probe phrases"))
-        let probeSet = Array(pick.permutation(train.count).prefix(result.budgets.last!)).sorted { trainIDs[$0].count < trainIDs[$1].count }
-        let devSet = Array(0..<dev.count).sorted { devIDs[$0].count < devIDs[$1].count }
-        let random = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &pick)
-        let encoders: [(String, TextBackbone)] = [("data2vec", pretrained.data2vec), ("masked LM", pretrained.languageModel), ("random encoder", random)]
-        // Two probes per encoder: on its output at <s>, and on the mean over the tokens.
-        let probeJobs = encoders.flatMap { encoder in [true, false].map { (backbone: encoder.1, first: $0) } }
-        let probeResults = probeJobs.mapSideBySide { backbone, first -> Float in
-            backbone.eval()
-            func features(_ ids: [[Int]], _ indices: [Int]) -> Tensor {
-                Tensor.concatenate(chunks(indices, size: 256).map { chunk in
-                    Tensor.withoutGradients { backbone.sentenceFeatures(TextBatch(chunk.map { ids[$0] }), first: first) }
-                }, along: 0)
+        struct Job { var count: Int, seed: Int, start: Start, backbone: TextBackbone?, rate: Float, pooling: SentencePooling }
+        var jobs: [Job] = []
+        for count in counts {
+            for seed in 0..<(seeds[count] ?? 1) {
+                for (start, backbone) in starts {
+                    for rate in rates(start, count) { for p in pooling { jobs.append(Job(count: count, seed: seed, start: start, backbone: backbone, rate: rate, pooling: p)) } }
+                }
             }
-            return LinearProbe.accuracy(trainFeatures: features(trainIDs, probeSet), trainLabels: probeSet.map { train.labels[$0] },
-                                        labelled: Array(probeSet.indices), testFeatures: features(devIDs, devSet),
-                                        testLabels: devSet.map { dev.labels[$0] }, classCount: 2, configuration: config.probe, seed: 0)
         }
-        print("\n  linear probe on frozen features (\(probeSet.count) labelled phrases):   <s>      mean over tokens")
-        for (k, (name, _)) in encoders.enumerated() {
-            result.probes[name] = ["<s>": probeResults[2 * k], "mean": probeResults[2 * k + 1]]
-            print("    " + name.padding(toLength: 58, withPad: " ", startingAt: 0) + String(format: "%6.1f%%   %6.1f%%", 100 * probeResults[2 * k], 100 * probeResults[2 * k + 1]))
+        let started = Date()
+        let runs = jobs.mapSideBySide { job in
+            fineTune(job.backbone, task: task, subset: subset(job.count, job.seed), rate: job.rate, pooling: job.pooling, budget: budget(job.count),
+                     config: config, seed: options.seed.derived("\(name) fine-tune \(job.count)", job.seed))
         }
+        for (job, run) in zip(jobs, runs) {
+            let method = rates(job.start, job.count).count > 1 || pooling.count > 1
+                ? "\(job.start.rawValue), lr \(job.rate), \(job.pooling.rawValue)" : job.start.rawValue
+            result.methods[method, default: ProtocolScores(method)].record(run.accuracy, count: job.count, seed: job.seed, subset: subset(job.count, job.seed))
+            result.updates[job.count, default: [:]][method, default: []].append(run.updates)
+        }
+        print(String(format: "  %d fine-tuning runs in %.0f s (two at a time)", jobs.count, Date().timeIntervalSince(started)))
+        return result
+    }
 
+    /// Prints one row per method: mean and half range over the seeds at each count.
+    func printFewLabelTable(_ result: FewLabelResults, methods: [String], unit: String) {
+        print("  " + "method".padding(toLength: 34, withPad: " ", startingAt: 0)
+              + result.counts.map { String(repeating: " ", count: max(1, 16 - "\($0) \(unit)".count)) + "\($0) \(unit)" }.joined())
+        for method in methods {
+            guard let scores = result.methods[method] else { continue }
+            let cells = result.counts.map { count -> String in
+                guard let s = scores.statistics(count) else { return "               -" }
+                return String(format: "%9.1f%% ±%4.1f", 100 * s.mean, 100 * s.halfRange)
+            }
+            print("  " + method.padding(toLength: 34, withPad: " ", startingAt: 0) + cells.joined())
+        }
+    }
+
+    func sentimentSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> FewLabelResults {
+        chapter.section("4. SST-2: sentiment from few labels")
+        let train = text.sst2Train
+        let held = min(config.sst2ValidationPhrases, train.count / 2)
+        let pool = Array(0..<(train.count - held))
+        let task = sst2Task(config, text: text)
+        let budget = config.classifyBudget
+        chapter.say("""
+            SST-2 (GLUE): movie-review phrases labelled positive or negative. \(config.sst2Counts.map(String.init).joined(separator: ", ")) \
+            labelled phrases, half of each class, drawn from the first \(pool.count) training rows (the last \(held) are kept \
+            to choose settings with --validation); \(config.sst2Seeds) draws per count, each draw given to every method. \
+            The references a skeptic tries first: multinomial Naive Bayes and logistic regression (C = 1) on bags of \
+            words (the words of the labelled phrases; Sources/Evaluation/BagOfWords.swift). Fine-tuning: RoBERTa's \
+            classification head (dropout, Linear(D, D), tanh, dropout, Linear(D, 2)) reading \
+            \(config.sentencePooling == .first ? "the output at <s>" : "the mean of the token vectors") (the better of the two on \
+            held-out phrases, results/trials/ch07-choices.txt), and the whole encoder trained with Adam (0.9, 0.98), \
+            weight decay 0.1, warm-up and dropout 0.1 (RoBERTa's recipe), from three starting points: the data2vec \
+            encoder, the masked LM and a random initialization. One budget rule for all: at most \
+            \(budget.maximumSteps) updates of \(budget.batchSize) phrases; from \(budget.minimumExamplesForValidation) \
+            labelled phrases on, \(Int(100 * budget.validationFraction))% of them held out, validated every \
+            \(budget.minimumStepsBetweenValidations) updates, stopped after \(budget.patience) validations without \
+            improvement, keeping the best. Each start's peak learning rate per count is the best of \
+            \(config.rateGrid.map { "\($0)" }.joined(separator: ", ")) on the held-out phrases. Scored on \
+            \(config.validation ? "the \(held) held-out training phrases (--validation)" : "the \(task.testIDs.count) dev sentences (\(text.devPath))").
+            """)
+        let starts: [(Start, TextBackbone?)] = [(.data2vec, pretrained.data2vec), (.maskedLM, pretrained.languageModel), (.scratch, nil)]
+        let seeds = Dictionary(uniqueKeysWithValues: config.sst2Counts.map { ($0, config.validation ? min(3, config.sst2Seeds) : config.sst2Seeds) })
+        let result = try runFewLabels(task, pool: pool, counts: config.sst2Counts, seeds: seeds, starts: starts,
+                                      rates: { start, count in config.validation ? config.rateGrid : [config.sst2Rate(start, count)] },
+                                      pooling: config.validation ? SentencePooling.allCases : [config.sentencePooling],
+                                      budget: { _ in budget }, config: config, name: "sst2")
+        let same = sameLabelledExamples(Array(result.methods.values))
+        chapter.check(same.holds, "every method was given the same labelled phrases at each count and draw (\(same.compared) scores compared)")
+        if config.validation {
+            reportChoices(result, task: "SST-2")
+            return result
+        }
+        print("\n  SST-2 dev accuracy (mean over \(config.sst2Seeds) draws, ± half the range)")
+        printFewLabelTable(result, methods: bagMethods + Start.allCases.map(\.rawValue), unit: "labels")
+        print("\n  paired differences (points, mean over the draws, lowest to highest):")
+        for (a, b) in [("data2vec", "from scratch"), ("data2vec", bagMethods[0]), ("data2vec", "masked LM"), ("masked LM", "from scratch")] {
+            let cells = result.counts.map { count -> String in
+                guard let d = result.paired(a, b, count) else { return "" }
+                return String(format: "%d: %+.1f (%+.1f to %+.1f)", count, 100 * d.mean, 100 * (d.values.min() ?? 0), 100 * (d.values.max() ?? 0))
+            }
+            print("    \(a) - \(b): " + cells.joined(separator: "; "))
+        }
         chapter.figure("07-sst2.png") { path throws(PlotError) in
-            var figure = Figure(title: "SST-2 dev accuracy (\(dev.count) sentences; mean over seeds, bars from lowest to highest seed)",
-                                yLabel: "accuracy (%)")
-            func over(_ encoder: String, _ statistic: (SeedStatistics) -> Float) -> [Double] {
-                result.budgets.map { 100 * Double(result.fineTuned[$0]?[encoder].map(statistic) ?? 0) }
+            var figure = Figure(title: "SST-2 dev accuracy with few labels (\(result.testCount) sentences; mean and range over \(config.sst2Seeds) draws)",
+                                xLabel: "labelled phrases", yLabel: "accuracy (%)")
+            figure.logScaleX = true
+            let x = result.counts.map(Double.init)
+            for method in bagMethods + Start.allCases.map(\.rawValue) {
+                guard let scores = result.methods[method] else { continue }
+                let stats = result.counts.map { scores.statistics($0) ?? SeedStatistics() }
+                figure.add(.lineWithRanges(x: x, y: stats.map { 100 * Double($0.mean) }, low: stats.map { 100 * Double($0.values.min() ?? 0) },
+                                           high: stats.map { 100 * Double($0.values.max() ?? 0) }, title: method))
             }
-            figure.add(.bars(categories: result.budgets.map { "\($0) labels" },
-                             series: Sentiment.encoders.map { ($0, over($0) { $0.mean }) },
-                             ranges: Sentiment.encoders.map { (over($0) { $0.values.min()! }, over($0) { $0.values.max()! }) }))
-            figure.yRange = 40...100
+            figure.extraSettings = ["set key bottom right"]
             try figure.render(to: path)
         }
         if !options.quick {
-            for count in result.budgets {
-                let d2v = result.fineTuned[count]!["data2vec"]!.mean, scratch = result.fineTuned[count]!["from scratch"]!.mean
-                let lm = result.fineTuned[count]!["masked LM"]!.mean
-                chapter.outcome(d2v > scratch, String(format: "with %d labels, data2vec beats training from scratch (%.1f%% vs %.1f%%)", count, 100 * d2v, 100 * scratch))
-                chapter.outcome(d2v >= lm, String(format: "with %d labels, data2vec matches or beats the masked LM (%.1f%% vs %.1f%%)", count, 100 * d2v, 100 * lm))
+            for count in config.sst2GoalCounts where result.counts.contains(count) {
+                let overScratch = result.paired("data2vec", "from scratch", count)?.mean ?? .nan
+                let overBayes = result.paired("data2vec", bagMethods[0], count)?.mean ?? .nan
+                let overLM = result.paired("data2vec", "masked LM", count)?.mean ?? .nan
+                chapter.outcome(overScratch >= 0.05, String(format: "with %d labels, data2vec is at least 5 points above training from scratch (paired: %+.1f)", count, 100 * overScratch))
+                chapter.outcome(overBayes >= 0, String(format: "with %d labels, data2vec is not below Naive Bayes (paired: %+.1f)", count, 100 * overBayes))
+                chapter.outcome(overLM >= -0.02, String(format: "with %d labels, data2vec is within 2 points of the masked LM or above it (paired: %+.1f)", count, 100 * overLM))
             }
         }
         return result
+    }
+
+    /// With --validation: each start's held-out accuracy per count for every rate and pooling, and the best.
+    func reportChoices(_ result: FewLabelResults, task: String) {
+        print("\n  \(task), held-out accuracy by start, learning rate and pooling (mean over the draws):")
+        for start in Start.allCases {
+            for count in result.counts {
+                let cells = result.methods.keys.filter { $0.hasPrefix(start.rawValue + ",") }.sorted().map { key in
+                    (key, result.mean(key, count))
+                }
+                let line = cells.map { String(format: "%@ %.1f%%", String($0.0.dropFirst(start.rawValue.count + 2)) as NSString, 100 * $0.1) }
+                print("    \(start.rawValue), \(count): " + line.joined(separator: "; "))
+                if let best = cells.max(by: { $0.1 < $1.1 }) { print("      best: \(best.0)") }
+            }
+        }
+        // The pooling that is best on average over every start, count and rate's best.
+        for pooling in SentencePooling.allCases {
+            var total: Float = 0, n = 0
+            for start in Start.allCases {
+                for count in result.counts {
+                    let best = result.methods.keys.filter { $0.hasPrefix(start.rawValue + ",") && $0.hasSuffix(pooling.rawValue) }
+                        .map { result.mean($0, count) }.max() ?? .nan
+                    if best.isFinite { total += best; n += 1 }
+                }
+            }
+            print(String(format: "    pooling %@: mean of each start's and count's best rate %.1f%%", pooling.rawValue as NSString, 100 * total / Float(max(1, n))))
+        }
     }
 }

@@ -3,16 +3,20 @@
 // What you will learn
 //   1. byte-level byte-pair encoding (GPT-2's tokenizer), trained here on four novels and the SST-2 sentences;
 //   2. data2vec on text: BERT masking, the teacher's layer-normalized FFN outputs, Smooth L1, a 2-layer head,
-//      and the masked language model it is compared with (RoBERTa's objective), at equal compute;
-//   3. what the two encoders learned: nearest neighbours of tokens;
-//   4. SST-2 sentiment with 1,000 labels and with all 67,349, fine-tuned from data2vec, from the masked LM and
-//      from scratch, and linear probes on the frozen encoders.
+//      and the masked language model it is compared with (RoBERTa's objective), at equal compute; by default
+//      both are read from the committed long pretraining (`make pretrained`);
+//   3. what the two encoders learned: the hidden token, and nearest neighbours in context;
+//   4. SST-2 sentiment from 50 to 1,000 labels: fine-tuned from data2vec, from the masked LM and from scratch,
+//      beside Naive Bayes and logistic regression on bags of words, on identical labelled subsets;
+//   5. bigram shift: word order, with labels that cost nothing and that no bag of words can read;
+//   6. the compute curve: what longer pretraining buys.
 // Prerequisites: chapters 04-05. Run: `swift run -c release ch07-text` (`--quick`: seconds;
-// `--sst2-dev FILE` evaluates on another file of the same format).
+// `--sst2-dev FILE` evaluates on another file of the same format; `--no-pretrained` pretrains here).
 // Letters: B batch, T tokens, D width, V vocabulary, K averaged blocks.
 //
-// The parts, in order: 1-Tokenizer.swift (section 1), 2-Pretraining.swift (2), 3-Neighbours.swift (3),
-// 4-Sentiment.swift (4), 5-Summary.swift (5). Every setting is in `TextConfig` below.
+// The parts, in order: 1-Tokenizer.swift (section 1), 2-Pretraining.swift (2), 3-WhatTheyLearned.swift (3),
+// 4-Sentiment.swift (4), 5-BigramShift.swift (5), 6-ComputeCurve.swift (6), 7-Summary.swift (7). Every
+// setting is in `TextConfig` below.
 import ArgumentParser
 import Autograd
 import ChapterKit
@@ -49,36 +53,101 @@ struct TextConfig {
     var pretraining = AdamWConfiguration(peakLearningRate: 2e-3, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.01, warmupFraction: 0.1,
                                          finalFraction: 0.01, clipNorm: 1)
     var pretrainingSteps = 1200
+    /// Pretraining steps after which a copy of each checkpoint is saved (the compute curve's points).
+    var snapshotSteps: [Int] = []
     var batchSize = 64
+    /// Dropout of the pretraining student: after the embedding, in the blocks and on attention. The paper's
+    /// student uses 0.1; none here, as cramming (Geiping & Goldstein, 2022) pretrains small models (measured in
+    /// results/trials/ch07-recipe.txt). Fine-tuning keeps `encoder`'s 0.1 whatever this is.
+    var pretrainingDropout: Float = 0
+    /// Lower-case the novels before the tokenizer and the pretraining read them: SST-2's files are lower-cased,
+    /// so the encoders then see one kind of text (`--cased` keeps the novels' capitals).
+    var lowercase = true
     /// Add the SST-2 training sentences (text only, no labels) to the tokenizer's and the pretraining text:
     /// in-domain text, as RoBERTa's and data2vec's pretraining corpora contain web text like the reviews.
     var pretrainOnSST2Text = true
-    /// Section 5: RoBERTa's fine-tuning (Adam 0.9 / 0.98, weight decay 0.1) at a learning rate for this size.
+    /// Sections 4-6: RoBERTa's fine-tuning (Adam 0.9 / 0.98, weight decay 0.1, warm-up); the peak learning rate
+    /// is each start's own, per task and label count (`sst2Rates`, `shiftRates`).
     var fineTuning = AdamWConfiguration(peakLearningRate: 3e-4, beta2: 0.98, epsilon: 1e-6, weightDecay: 0.1, warmupFraction: 0.06)
-    var fineTuningBudget = TrainingBudget(maximumEpochs: 40, maximumSteps: 1600, minimumSteps: 200, batchSize: 32,
-                                          minimumStepsBetweenValidations: 50, maximumStepsBetweenValidations: 150, patience: 4,
-                                          maximumValidationExamples: 2000)
-    /// SST-2 training phrases in the "many labels" setting: all 67,349 (fewer picks a random subset).
-    var manyLabels = 67_349
-    var fewLabels = 1000
-    /// Seeds (labelled subsets and initializations of the head) per setting.
-    var fewLabelSeeds = 3
-    var manyLabelSeeds = 2
-    var probe = LinearProbeConfiguration()
+    /// One budget rule for every fine-tuning: at most 400 updates of 16 sentences; from 50 labelled sentences on,
+    /// 20% held out (at most 1,000), validated every 25 updates, stopped after 4 validations without improvement.
+    var classifyBudget = TrainingBudget(maximumEpochs: 400, maximumSteps: 400, minimumSteps: 100, batchSize: 16,
+                                        minimumStepsBetweenValidations: 25, maximumStepsBetweenValidations: 25, patience: 4,
+                                        maximumValidationExamples: 1000)
+    /// The learning rates each start tries with --validation.
+    var rateGrid: [Float] = [1e-4, 3e-4, 1e-3]
+    /// What the classification head reads (chosen on held-out SST-2 phrases).
+    var sentencePooling: SentencePooling = .first
+    /// Section 4: labelled SST-2 phrases per count, draws per count, and the counts the goals are about.
+    var sst2Counts = [50, 100, 300, 1000]
+    var sst2Seeds = 5
+    var sst2GoalCounts = [100, 300]
+    /// The last rows of the SST-2 training file, never drawn as labels: the held-out phrases settings are chosen on.
+    var sst2ValidationPhrases = 2000
+    /// Peak learning rates per start and count (each the best of `rateGrid` with --validation).
+    var sst2Rates: [String: [Int: Float]] = [:]
+    /// Section 5: labelled bigram-shift examples per count, draws per count, the goal's count, and rates.
+    var shiftCounts = [100, 1000, 10_000]
+    var shiftSeeds = [100: 5, 1000: 5, 10_000: 2]
+    var shiftGoalCount = 1000
+    var shiftRates: [String: [Int: Float]] = [:]
+    /// Section 3: the hidden-token probe reads the most frequent tokens at the hidden positions, this many.
+    var hiddenTokenClasses = 200
+    /// Section 6: the compute curve's label counts are 300 SST-2 phrases and `shiftGoalCount` bigram-shift
+    /// examples, over the first `curveSeeds` draws.
+    var curveSST2Count = 300
+    var curveSeeds = 3
+    /// Score on held-out training examples instead of the test sets, to choose settings (--validation).
+    var validation = false
     var maxSentenceTokens = 64
     var checkpointFolder = "checkpoints/ch07-text"
+    /// The committed pretraining (`make pretrained`) the chapter reads instead of pretraining, when present.
+    var pretrainedFolder: String?
+
+    /// The pretraining student's front end and encoder: `frontEnd` and `encoder` with `pretrainingDropout`.
+    var pretrainingFrontEnd: TextFrontEndConfiguration {
+        var c = frontEnd
+        c.dropout = pretrainingDropout
+        return c
+    }
+    var pretrainingEncoder: TransformerConfiguration {
+        var c = encoder
+        (c.dropout, c.attentionDropout) = (pretrainingDropout, pretrainingDropout)
+        return c
+    }
+
+    /// The peak learning rate of `start` fine-tuned on `count` labelled SST-2 phrases (3e-4 when not chosen).
+    func sst2Rate(_ start: Start, _ count: Int) -> Float { sst2Rates[start.rawValue]?[count] ?? 3e-4 }
+
+    /// The peak learning rate of `start` fine-tuned on `count` labelled bigram-shift examples.
+    /// A count without a rate of its own (10,000: not in the grid search, which would take longer than the rest of
+    /// it) takes the rate chosen for the largest count below it.
+    func shiftRate(_ start: Start, _ count: Int) -> Float {
+        let chosen = shiftRates[start.rawValue] ?? [:]
+        return chosen[count] ?? chosen.filter { $0.key < count }.max { $0.key < $1.key }?.value ?? 3e-4
+    }
+    /// The budget for `count` labelled examples: `classifyBudget`, with up to 2,000 updates of 32 from 10,000 on.
+    func shiftBudget(_ count: Int) -> TrainingBudget {
+        var budget = classifyBudget
+        if count >= 10_000 { (budget.maximumSteps, budget.batchSize, budget.minimumStepsBetweenValidations, budget.maximumStepsBetweenValidations) = (2000, 32, 100, 100) }
+        return budget
+    }
 
     mutating func makeQuick() {
         pretrainingSteps = 10
         data2vec.emaAnnealEndStep = 10
-        manyLabels = 300
-        fewLabels = 100
-        fewLabelSeeds = 1
-        manyLabelSeeds = 1
-        fineTuningBudget.maximumSteps = 10
-        fineTuningBudget.minimumSteps = 0
-        probe.epochs = 2
-        probe.minimumSteps = 10
+        sst2Counts = [50]
+        sst2Seeds = 1
+        classifyBudget.maximumSteps = 10
+        classifyBudget.minimumSteps = 0
+        rateGrid = [1e-3]
+        shiftCounts = [100]
+        shiftSeeds = [100: 1]
+        shiftGoalCount = 100
+        curveSST2Count = 50
+        curveSeeds = 1
+        snapshotSteps = [5]
+        hiddenTokenClasses = 20
         checkpointFolder = "checkpoints/ch07-text-quick"
     }
 }
@@ -89,11 +158,23 @@ struct Chapter07: ParsableCommand {
     @Option(help: "Pretraining steps of each objective (default 1200; 10 with --quick).") var pretrainSteps: Int?
     @Option(help: "Masking: bert (15%, 80/10/10; the paper's main result) or spans (p 0.35 in spans of 4; the shipped config).") var masking = "bert"
     @Flag(help: "Pretrain (and train the tokenizer) on the novels only, without the SST-2 sentences.") var novelsOnly = false
+    @Option(help: "Masked fraction of BERT masking (default 0.15).") var maskRate: Double?
+    @Option(help: "Dropout of the pretraining student (embedding, blocks, attention; default 0; the paper's is 0.1).") var pretrainingDropout: Float?
+    @Flag(help: "Keep the novels' capitals (default: lower-cased, as SST-2's text is).") var cased = false
+    @Option(help: "Peak learning rate of both pretrainings (default 0.002).") var pretrainingRate: Float?
+    @Flag(help: "Score on held-out training examples, every rate of the grid and both poolings: how the chapter's settings were chosen.")
+    var validation = false
+    @Flag(help: "Pretrain, save the two checkpoints (and --snapshot-steps copies) with the tokenizer, and stop: what `make pretrained` runs.")
+    var pretrainOnly = false
+    @Option(parsing: .upToNextOption, help: "Pretraining steps after which copies of both checkpoints are saved.") var snapshotSteps: [Int] = []
     @Option(help: "An SST-2 dev file to evaluate on (default: <data-dir>/text/sst2_dev.tsv).") var sst2Dev: String?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
     @Option(help: "BPE vocabulary size: entries the tokenizer learns and rows of the embedding (default 4096; 262 to 65536).") var vocabularySize: Int?
     @Option(help: "Folder for the tokenizer files and the two pretrained checkpoints (default checkpoints/ch07-text).")
     var checkpointFolder: String?
+    @Option(help: "Read both pretrained encoders (and their snapshots) from this folder instead of pretraining (default: pretrained/ch07-text, when present).")
+    var pretrained: String?
+    @Flag(help: "Pretrain here even when committed checkpoints are present.") var noPretrained = false
 
     @Option(help: "Write the data2vec backbone as a Hugging Face Data2VecTextModel into this folder, with the tokenizer (check it with scripts/hf/check.py).")
     var exportHf: String?
@@ -102,6 +183,16 @@ struct Chapter07: ParsableCommand {
         if let pretrainSteps, !(1...1_000_000).contains(pretrainSteps) {
             throw ValidationError("--pretrain-steps must be between 1 and 1000000, got \(pretrainSteps)")
         }
+        if let maskRate, !(0.01...0.9).contains(maskRate) { throw ValidationError("--mask-rate must be between 0.01 and 0.9, got \(maskRate)") }
+        if let maskRate, masking != "bert" { throw ValidationError("--mask-rate \(maskRate) sets BERT masking's fraction; leave out --masking \(masking)") }
+        if let pretrainingDropout, !(0...0.9).contains(pretrainingDropout) {
+            throw ValidationError("--pretraining-dropout must be between 0 and 0.9, got \(pretrainingDropout)")
+        }
+        if pretrained != nil && (noPretrained || pretrainSteps != nil) {
+            throw ValidationError("--pretrained reads finished checkpoints; leave out --no-pretrained and --pretrain-steps, or leave out --pretrained")
+        }
+        if let pretrainingRate, !(1e-6...1).contains(pretrainingRate) { throw ValidationError("--pretraining-rate must be between 1e-6 and 1, got \(pretrainingRate)") }
+        if let bad = snapshotSteps.first(where: { $0 < 1 }) { throw ValidationError("--snapshot-steps must be positive, got \(bad)") }
         guard ["bert", "spans"].contains(masking) else { throw ValidationError("--masking must be bert or spans, got \(masking)") }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
         if let vocabularySize, !(262...65_536).contains(vocabularySize) {
@@ -115,6 +206,19 @@ struct Chapter07: ParsableCommand {
         if let pretrainSteps { config.pretrainingSteps = pretrainSteps }
         config.data2vec.emaAnnealEndStep = config.pretrainingSteps
         if masking == "spans" { config.frontEnd.masking = .spans(probability: 0.35, length: 4) }
+        if let maskRate { config.frontEnd.masking = .bert(selection: maskRate) }
+        if let pretrainingDropout { config.pretrainingDropout = pretrainingDropout }
+        if let pretrainingRate { config.pretraining.peakLearningRate = pretrainingRate }
+        if cased { config.lowercase = false }
+        if !snapshotSteps.isEmpty { config.snapshotSteps = snapshotSteps }
+        config.validation = validation
+        let committed = "pretrained/ch07-text"
+        // A flag that changes the pretraining asks for a pretraining of its own.
+        let recipeChanged = masking != "bert" || maskRate != nil || pretrainingDropout != nil || cased || pretrainingRate != nil
+            || novelsOnly || topK != nil || vocabularySize != nil
+        let useCommitted = !options.quick && !noPretrained && pretrainSteps == nil && !pretrainOnly && !recipeChanged
+            && FileManager.default.fileExists(atPath: committed + "/" + checkpointName("data2vec"))
+        config.pretrainedFolder = pretrained ?? (useCommitted ? committed : nil)
         config.pretrainOnSST2Text = !novelsOnly
         if let topK { config.data2vec.averageTopKLayers = topK }
         if let vocabularySize { config.frontEnd.vocabularySize = vocabularySize }
@@ -136,9 +240,14 @@ struct Chapter07: ParsableCommand {
         config.frontEnd.vocabularySize = min(config.frontEnd.vocabularySize, text.tokenizer.vocabularySize)
         let pretrained = try pretrainingSection(chapter, config, text: text, folder: folder)   // section 2
         if let exportHf { try exportHuggingFace(config, text: text, backbone: pretrained.data2vec, to: URL(fileURLWithPath: exportHf)) }
-        neighbourSection(chapter, config, text: text, pretrained: pretrained)                  // section 3
+        // Choosing settings (--validation) reads only sections 4 and 5.
+        let probe = config.validation ? HiddenTokenProbe() : learnedSection(chapter, config, text: text, pretrained: pretrained)  // 3
+        if pretrainOnly { return try chapter.finish() }
         let sentiment = try sentimentSection(chapter, config, text: text, pretrained: pretrained)  // section 4
-        summary(chapter, config, text: text, pretrained: pretrained, sentiment: sentiment)    // section 5
+        let shift = try bigramShiftSection(chapter, config, text: text, pretrained: pretrained)   // section 5
+        if config.validation { return try chapter.finish() }
+        let curve = try computeCurveSection(chapter, config, text: text, pretrained: pretrained, probe: probe, sentiment: sentiment, shift: shift)  // 6
+        summary(chapter, config, text: text, pretrained: pretrained, probe: probe, sentiment: sentiment, shift: shift, curve: curve)  // 7
         try chapter.finish()
     }
 }

@@ -12,11 +12,22 @@ extension Backbone where FrontEnd == TextFrontEnd {
     }
 }
 
-/// RoBERTa's sentence classifier: the encoder's output at <s> -> dropout -> Linear(D, D) -> tanh -> dropout
-/// -> Linear(D, classes). A batch of sentences -> logits [B, classes].
+/// Which vector of the encoder's output a sentence classifier reads.
+public enum SentencePooling: String, Sendable, CaseIterable {
+    /// The output at <s>: RoBERTa's `RobertaClassificationHead` (`features[:, 0, :]`).
+    case first = "<s>"
+    /// The mean over the sentence's tokens, <s> and </s> included (padding left out): what cramming
+    /// (Geiping & Goldstein, 2022) and sentence encoders pool.
+    case mean
+}
+
+/// RoBERTa's sentence classifier: the encoder's output at <s> (or the mean over the tokens) -> dropout ->
+/// Linear(D, D) -> tanh -> dropout -> Linear(D, classes). A batch of sentences -> logits [B, classes].
 public final class SentenceClassifier: Module {
     /// The encoder (pretrained or not).
     public let backbone: TextBackbone
+    /// What the head reads.
+    public let pooling: SentencePooling
     /// Dropout before each Linear layer.
     public let dropout: Dropout
     /// Linear(D, D) before the tanh.
@@ -27,9 +38,11 @@ public final class SentenceClassifier: Module {
     public var isTraining = true
 
     /// A classifier with a fresh head.
-    public init(backbone: TextBackbone, classCount: Int, dropout: Float = 0.1, using rng: inout RandomGenerator) {
+    public init(backbone: TextBackbone, classCount: Int, pooling: SentencePooling = .first, dropout: Float = 0.1,
+                using rng: inout RandomGenerator) {
         let d = backbone.encoder.configuration.dimension
         self.backbone = backbone
+        self.pooling = pooling
         self.dropout = Dropout(dropout, using: &rng)
         dense = Linear(d, d, initializer: .normal(std: 0.02), using: &rng)
         output = Linear(d, classCount, initializer: .normal(std: 0.02), using: &rng)
@@ -42,7 +55,7 @@ public final class SentenceClassifier: Module {
 
     /// Sentences -> logits [B, classes].
     public func callAsFunction(_ batch: TextBatch) -> Tensor {
-        let first = backbone.sentenceFeatures(batch, first: true)
-        return output(dropout(dense(dropout(first)).tanh()))
+        let pooled = backbone.sentenceFeatures(batch, first: pooling == .first)
+        return output(dropout(dense(dropout(pooled)).tanh()))
     }
 }
