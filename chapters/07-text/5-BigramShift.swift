@@ -68,9 +68,9 @@ extension Chapter07 {
             last \(data.testSentences.count) as the test, each sentence once as itself and once shifted \
             (\(data.task.testIDs.count) examples, balanced). A bag of words is at chance by construction, since a \
             sentence and its shifted copy hold the same words: what the fine-tuned encoders gain here they learned \
-            about word order. With \(config.shiftCounts.last!) labels the \(data.poolSentences.count) sentences \
-            repeat, each time with a new swap when shifted. Fine-tuning as in section 4 (same head, budget rule and \
-            rate grid).
+            about word order.\(config.shiftCounts.last! > data.poolSentences.count ? " With \(config.shiftCounts.last!) labels the \(data.poolSentences.count) sentences repeat, each time with a new swap when shifted." : "") \
+            Fine-tuning as in section 4 (same head, budget rule and rate grid; with 10,000 labels at most 2,000 \
+            updates of 32).
             """)
         print("  \(data.dropped) of the novel's sentences left out: every 6-word window of theirs occurs in the pretraining text")
         let found = occurrences(of: data.poolSentences + data.testSentences, in: text.pretrainingText)
