@@ -159,27 +159,10 @@ extension Chapter07 {
         }
         print("\n  SST-2 dev accuracy (mean over \(config.sst2Seeds) draws, ± half the range)")
         printFewLabelTable(result, methods: bagMethods + Start.allCases.map(\.rawValue), unit: "labels")
-        print("\n  paired differences (points, mean over the draws, lowest to highest):")
-        for (a, b) in [("data2vec", "from scratch"), ("data2vec", bagMethods[0]), ("data2vec", "masked LM"), ("masked LM", "from scratch")] {
-            let cells = result.counts.map { count -> String in
-                guard let d = result.paired(a, b, count) else { return "" }
-                return String(format: "%d: %+.1f (%+.1f to %+.1f)", count, 100 * d.mean, 100 * (d.values.min() ?? 0), 100 * (d.values.max() ?? 0))
-            }
-            print("    \(a) - \(b): " + cells.joined(separator: "; "))
-        }
+        printPairedDifferences(result, [("data2vec", "from scratch"), ("data2vec", bagMethods[0]), ("data2vec", "masked LM"), ("masked LM", "from scratch")])
         chapter.figure("07-sst2.png") { path throws(PlotError) in
-            var figure = Figure(title: "SST-2 dev accuracy with few labels (\(result.testCount) sentences; mean and range over \(config.sst2Seeds) draws)",
-                                xLabel: "labelled phrases", yLabel: "accuracy (%)")
-            figure.logScaleX = true
-            let x = result.counts.map(Double.init)
-            for method in bagMethods + Start.allCases.map(\.rawValue) {
-                guard let scores = result.methods[method] else { continue }
-                let stats = result.counts.map { scores.statistics($0) ?? SeedStatistics() }
-                figure.add(.lineWithRanges(x: x, y: stats.map { 100 * Double($0.mean) }, low: stats.map { 100 * Double($0.values.min() ?? 0) },
-                                           high: stats.map { 100 * Double($0.values.max() ?? 0) }, title: method))
-            }
-            figure.extraSettings = ["set key bottom right"]
-            try figure.render(to: path)
+            try fewLabelFigure(result, title: "SST-2 dev accuracy with few labels (\(result.testCount) sentences; mean and range over \(config.sst2Seeds) draws)",
+                               xLabel: "labelled phrases", key: "bottom right").render(to: path)
         }
         if !options.quick {
             for count in config.sst2GoalCounts where result.counts.contains(count) {
@@ -192,6 +175,33 @@ extension Chapter07 {
             }
         }
         return result
+    }
+
+    /// Seed by seed differences between methods at every count: mean, lowest and highest, in points.
+    func printPairedDifferences(_ result: FewLabelResults, _ pairs: [(String, String)]) {
+        print("\n  paired differences (points, mean over the draws, lowest to highest):")
+        for (a, b) in pairs {
+            let cells = result.counts.map { count -> String in
+                guard let d = result.paired(a, b, count) else { return "" }
+                return String(format: "%d: %+.1f (%+.1f to %+.1f)", count, 100 * d.mean, 100 * (d.values.min() ?? 0), 100 * (d.values.max() ?? 0))
+            }
+            print("    \(a) - \(b): " + cells.joined(separator: "; "))
+        }
+    }
+
+    /// Accuracy against labelled examples (a logarithmic axis), one line per method with its draws' range.
+    func fewLabelFigure(_ result: FewLabelResults, title: String, xLabel: String, key: String) -> Figure {
+        var figure = Figure(title: title, xLabel: xLabel, yLabel: "accuracy (%)")
+        figure.logScaleX = true
+        let x = result.counts.map(Double.init)
+        for method in bagMethods + Start.allCases.map(\.rawValue) {
+            guard let scores = result.methods[method] else { continue }
+            let stats = result.counts.map { scores.statistics($0) ?? SeedStatistics() }
+            figure.add(.lineWithRanges(x: x, y: stats.map { 100 * Double($0.mean) }, low: stats.map { 100 * Double($0.values.min() ?? 0) },
+                                       high: stats.map { 100 * Double($0.values.max() ?? 0) }, title: method))
+        }
+        figure.extraSettings = ["set key \(key)"]
+        return figure
     }
 
     /// With --validation: each start's held-out accuracy per count for every rate and pooling, and the best.

@@ -91,27 +91,10 @@ extension Chapter07 {
         print("\n  bigram-shift test accuracy (\(data.task.testIDs.count) examples; mean over the draws, ± half the range)")
         printFewLabelTable(result, methods: bagMethods + Start.allCases.map(\.rawValue), unit: "labels")
         print("  draws per count: " + config.shiftCounts.map { "\($0): \(seeds[$0]!)" }.joined(separator: ", "))
-        print("\n  paired differences (points, mean over the draws, lowest to highest):")
-        for (a, b) in [("data2vec", "from scratch"), ("data2vec", "masked LM"), ("masked LM", "from scratch")] {
-            let cells = result.counts.map { count -> String in
-                guard let d = result.paired(a, b, count) else { return "" }
-                return String(format: "%d: %+.1f (%+.1f to %+.1f)", count, 100 * d.mean, 100 * (d.values.min() ?? 0), 100 * (d.values.max() ?? 0))
-            }
-            print("    \(a) - \(b): " + cells.joined(separator: "; "))
-        }
+        printPairedDifferences(result, [("data2vec", "from scratch"), ("data2vec", "masked LM"), ("masked LM", "from scratch")])
         chapter.figure("07-bigram-shift.png") { path throws(PlotError) in
-            var figure = Figure(title: "Bigram shift on the held-out novel (\(result.testCount) test examples; mean and range over the draws)",
-                                xLabel: "labelled examples", yLabel: "accuracy (%)")
-            figure.logScaleX = true
-            let x = result.counts.map(Double.init)
-            for method in bagMethods + Start.allCases.map(\.rawValue) {
-                guard let scores = result.methods[method] else { continue }
-                let stats = result.counts.map { scores.statistics($0) ?? SeedStatistics() }
-                figure.add(.lineWithRanges(x: x, y: stats.map { 100 * Double($0.mean) }, low: stats.map { 100 * Double($0.values.min() ?? 0) },
-                                           high: stats.map { 100 * Double($0.values.max() ?? 0) }, title: method))
-            }
-            figure.extraSettings = ["set key top left"]
-            try figure.render(to: path)
+            try fewLabelFigure(result, title: "Bigram shift on the held-out novel (\(result.testCount) test examples; mean and range over the draws)",
+                               xLabel: "labelled examples", key: "top left").render(to: path)
         }
         if !options.quick, let d = result.paired("data2vec", "from scratch", config.shiftGoalCount) {
             chapter.outcome(d.mean >= 0.15, String(format: "on bigram shift with %d labels, data2vec fine-tuned is at least 15 points above training from scratch (paired: %+.1f)",
