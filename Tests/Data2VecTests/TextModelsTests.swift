@@ -144,6 +144,26 @@ struct TextModelsTests {
         }
     }
 
+    /// With `hiding` false the same positions are picked and the rows are encoded as they are.
+    @Test func tokensLeftInViewAreReadAtTheSamePositions() {
+        let model = backbone()
+        model.eval()
+        let rows = self.rows(2, length: 10, seed: 5)
+        var a = RandomGenerator(seed: 11), b = RandomGenerator(seed: 11)
+        let hidden = model.maskedTokenFeatures(rows, fraction: 0.4, using: &a)
+        let shown = model.maskedTokenFeatures(rows, fraction: 0.4, hiding: false, using: &b)
+        #expect(shown.tokens == hidden.tokens && !shown.tokens.isEmpty)
+        let x = model.encode(TextBatch(rows)).output.output
+        var c = RandomGenerator(seed: 11), n = 0
+        for (r, row) in rows.enumerated() {
+            for (t, token) in row.enumerated() where token >= 4 && c.uniformDouble() < 0.4 {
+                for k in 0..<16 { #expect(abs(shown.features.scalars[n * 16 + k] - x.scalars[(r * row.count + t) * 16 + k]) < 1e-5) }
+                n += 1
+            }
+        }
+        #expect(n == shown.tokens.count)
+    }
+
     /// The mean-pooled sentence features average the valid tokens only; the first-token features are row 0.
     @Test func sentenceFeaturesPoolTheValidTokens() {
         let model = backbone()

@@ -15,6 +15,8 @@ struct HiddenTokenProbe {
     var accuracy: [String: Float] = [:]
     /// The probe's C per encoder, chosen on the fitting half.
     var regularization: [String: Double] = [:]
+    /// The same probe with the token left in view, per encoder (filled by section 3).
+    var inView: [String: Float] = [:]
     /// The accuracy of always guessing the most frequent of the probed tokens.
     var mostFrequent: Float = 0
     var classCount = 0
@@ -28,14 +30,15 @@ extension Chapter07 {
     /// score; about `fraction` of the tokens hidden (the same positions for every encoder); the probed tokens are
     /// the `classes` most frequent ones at the hidden positions of the first half; logistic regression (L-BFGS,
     /// C = 1) on standardized features.
-    func hiddenTokenProbe(_ encoders: [(name: String, backbone: TextBackbone)], text: TextData, classes: Int) -> HiddenTokenProbe {
+    func hiddenTokenProbe(_ encoders: [(name: String, backbone: TextBackbone)], text: TextData, classes: Int, hiding: Bool = true) -> HiddenTokenProbe {
         let half = text.validBlocks.count / 2
         let (fit, score) = (Array(text.validBlocks[..<half]), Array(text.validBlocks[half...]))
         let extracted = encoders.mapSideBySide { _, backbone -> (fit: (features: Tensor, tokens: [Int]), score: (features: Tensor, tokens: [Int])) in
             backbone.eval()
             var rng = RandomGenerator(seed: options.seed.derived("hidden tokens"))
             return Tensor.withoutGradients {
-                (backbone.maskedTokenFeatures(fit, fraction: 0.15, using: &rng), backbone.maskedTokenFeatures(score, fraction: 0.15, using: &rng))
+                (backbone.maskedTokenFeatures(fit, fraction: 0.15, hiding: hiding, using: &rng),
+                 backbone.maskedTokenFeatures(score, fraction: 0.15, hiding: hiding, using: &rng))
             }
         }
         var result = HiddenTokenProbe()
@@ -78,7 +81,7 @@ extension Chapter07 {
         var rng = RandomGenerator(seed: options.seed.derived("random encoder"))
         let random = TextBackbone(frontEnd: config.frontEnd, encoder: config.encoder, using: &rng)
         let encoders = [("data2vec", pretrained.data2vec), ("masked LM", pretrained.languageModel), ("random encoder", random)]
-        let probe = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses)
+        var probe = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses)
         chapter.say("""
             The masked LM was trained to name the hidden token, and on the validation novel (never pretrained on) its \
             own head does so at \(String(format: "%.1f%%", 100 * pretrained.validationAccuracy)) of the chosen positions. \
@@ -94,6 +97,16 @@ extension Chapter07 {
             print("    " + name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%5.1f%%   (C = %g)", 100 * probe.accuracy[name]!, probe.regularization[name]!))
         }
         print(String(format: "    always the most frequent probed token: %.1f%%", 100 * probe.mostFrequent))
+        // The same positions with the tokens in view: does the last block still say which token it reads?
+        let visible = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses, hiding: false)
+        chapter.say("""
+            The same probe at the same positions with the token left in view asks what the last block still says \
+            about the token it reads (a random encoder passes it through its residual connections):
+            """)
+        for (name, _) in encoders {
+            print("    " + name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%5.1f%%   (C = %g)", 100 * visible.accuracy[name]!, visible.regularization[name]!))
+        }
+        probe.inView = visible.accuracy
 
         chapter.say("""
             Nearest neighbours: each word's row of the input embedding, and its vector in context (the encoder's \

@@ -55,7 +55,7 @@ extension Chapter07 {
                 probed token: \(percent(probe.mostFrequent))); the masked LM's own head names \(percent(pretrained.validationAccuracy)) \
                 of its chosen positions. \(d2v <= probe.mostFrequent + 0.01 && lm > probe.mostFrequent + 0.05
                     ? "At this size and budget the masked LM learned words in context (its neighbours in section 3 are words of the same kind) and data2vec did not: its output at a hidden position says no more about the token than a random encoder's, so its teacher never offered the contextual targets that make the paper's result."
-                    : "")
+                    : "") \(inViewSentence(probe))
                 """)
         }
         if let first = curve.first, let last = curve.last, first.steps < last.steps {
@@ -79,5 +79,17 @@ extension Chapter07 {
             (3) Train a tokenizer with a vocabulary of 512 and of 8,192: how many tokens per word does each need?
             (4) --top-k 1 --no-pretrained: targets from the last block only.
             """)
+    }
+
+    /// What the last block says about the token in view, when it says less than a random encoder's.
+    func inViewSentence(_ probe: HiddenTokenProbe) -> String {
+        guard let d2v = probe.inView["data2vec"], let random = probe.inView["random encoder"], let lm = probe.inView["masked LM"],
+              d2v < random - 0.2 else { return "" }
+        return String(format: """
+            With the token in view, data2vec's last block names it %.1f%% of the time, the masked LM's %.1f%% and a random \
+            encoder's %.1f%%: data2vec's representations have let go of which word they read, a collapse that the variance \
+            monitor (one number per channel) does not see, and with it the targets lost what the student could have learned \
+            to predict.
+            """, 100 * d2v, 100 * lm, 100 * random)
     }
 }

@@ -8,9 +8,10 @@ import NN
 extension Backbone where FrontEnd == TextFrontEnd {
     /// Hides about `fraction` of the ordinary tokens of each row (each shown as <mask>; none replaced by a
     /// random token or left as it is), encodes the rows, and returns the last block's output at the hidden
-    /// positions, [N, D], with the tokens that were there, [N], row by row and left to right. Call it in
-    /// evaluation mode and without gradients; the positions depend only on `rng` and the rows.
-    public func maskedTokenFeatures(_ rows: [[Int]], fraction: Double, chunkSize: Int = 64,
+    /// positions, [N, D], with the tokens that were there, [N], row by row and left to right. With `hiding` false
+    /// the same positions are picked but the tokens stay in view (what the output says about its own input
+    /// token). Call it in evaluation mode and without gradients; the positions depend only on `rng` and the rows.
+    public func maskedTokenFeatures(_ rows: [[Int]], fraction: Double, hiding: Bool = true, chunkSize: Int = 64,
                                     using rng: inout RandomGenerator) -> (features: Tensor, tokens: [Int]) {
         let mask = frontEnd.configuration.vocabularySize - 1
         let specials: Set<Int> = [BytePairEncoding.beginning, BytePairEncoding.padding, BytePairEncoding.end, BytePairEncoding.unknown]
@@ -20,7 +21,7 @@ extension Backbone where FrontEnd == TextFrontEnd {
             var corrupted = batch.tokens, positions: [Int] = []
             for (b, row) in batch.tokens.enumerated() {
                 for (t, token) in row.enumerated() where !specials.contains(token) && rng.uniformDouble() < fraction {
-                    corrupted[b][t] = mask
+                    if hiding { corrupted[b][t] = mask }
                     positions.append(b * row.count + t)
                     hidden.append(token)
                 }
