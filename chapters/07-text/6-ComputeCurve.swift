@@ -15,6 +15,8 @@ struct CurvePoint {
     var sst2: [String: Float] = [:]
     var shift: [String: Float] = [:]
     var hiddenToken: [String: Float] = [:]
+    /// The same probe with the token in view (section 3's second probe).
+    var tokenInView: [String: Float] = [:]
     /// The masked LM head's own held-out accuracy after `steps` steps (recorded in its checkpoint).
     var languageModelHead: Float = .nan
 }
@@ -32,7 +34,7 @@ extension Chapter07 {
             The pretraining saved both encoders after \(pretrained.snapshots.map { "\($0.steps)" }.joined(separator: ", ")) of its \
             \(pretrained.steps) steps. Each copy is fine-tuned as in sections 4 and 5, on the first \(config.curveSeeds) draws \
             of \(sst2Count) labelled SST-2 phrases and of \(shiftCount) labelled bigram-shift examples (each start's \
-            learning rate of those sections), and probed for the hidden token as in section 3. Training from scratch \
+            learning rate of those sections), and probed for the token, hidden and in view, as in section 3. Training from scratch \
             and Naive Bayes learn nothing before the labels: their lines are flat.
             """)
         let sst2 = sst2Task(config, text: text)
@@ -89,11 +91,12 @@ extension Chapter07 {
             points[points.count - 1].shift[start.rawValue] = t.prefix(config.curveSeeds).reduce(0, +) / Float(max(1, min(config.curveSeeds, t.count)))
         }
         for (p, point) in points.enumerated() where point.steps < pretrained.steps {
-            let probes = hiddenTokenProbe(backbones.filter { $0.steps == point.steps }.map { ($0.start.rawValue, $0.backbone) }, text: text,
-                                          classes: config.hiddenTokenClasses)
-            points[p].hiddenToken = probes.accuracy
+            let encoders = backbones.filter { $0.steps == point.steps }.map { ($0.start.rawValue, $0.backbone) }
+            points[p].hiddenToken = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses).accuracy
+            points[p].tokenInView = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses, hiding: false).accuracy
         }
         points[points.count - 1].hiddenToken = probe.accuracy
+        points[points.count - 1].tokenInView = probe.inView
         func mean(_ r: FewLabelResults, _ method: String, _ count: Int) -> Float {
             let s = r.methods[method]?.scores[count] ?? []
             return s.prefix(config.curveSeeds).reduce(0, +) / Float(max(1, min(config.curveSeeds, s.count)))
@@ -107,6 +110,10 @@ extension Chapter07 {
                          100 * (point.shift["data2vec"] ?? .nan), 100 * (point.shift["masked LM"] ?? .nan),
                          100 * (point.hiddenToken["data2vec"] ?? .nan), 100 * (point.hiddenToken["masked LM"] ?? .nan), 100 * point.languageModelHead))
         }
+        print("  the token in view (section 3's second probe): " + points.map { point in
+            String(format: "%d steps: data2vec %.1f%%, masked LM %.1f%%", point.steps, 100 * (point.tokenInView["data2vec"] ?? .nan),
+                   100 * (point.tokenInView["masked LM"] ?? .nan))
+        }.joined(separator: "; "))
         print(String(format: "  flat lines: SST-2 from scratch %.1f%%, Naive Bayes %.1f%%; bigram shift from scratch %.1f%% (first %d draws)",
                      100 * flat.scratchSST2, 100 * flat.bayes, 100 * flat.scratchShift, config.curveSeeds))
         chapter.figure("07-compute-curve.png") { path throws(PlotError) in
@@ -127,9 +134,10 @@ extension Chapter07 {
             bottom.add(line(points.map { $0.hiddenToken["data2vec"] ?? .nan }, "data2vec, linear probe"))
             bottom.add(line(points.map { $0.hiddenToken["masked LM"] ?? .nan }, "masked LM, linear probe"))
             bottom.add(line(points.map(\.languageModelHead), "masked LM, its own head (chosen positions)"))
+            bottom.add(line(points.map { $0.tokenInView["data2vec"] ?? .nan }, "data2vec, the token in view"))
             top.extraSettings = ["set key bottom right"]
             middle.extraSettings = ["set key bottom right"]
-            bottom.extraSettings = ["set key top left"]
+            bottom.extraSettings = ["set key top right"]
             try Figure.renderStacked([top, middle, bottom], to: path)
         }
         return points

@@ -60,10 +60,14 @@ extension Chapter07 {
         }
         if let first = curve.first, let last = curve.last, first.steps < last.steps {
             let sst2 = (first.sst2["data2vec"] ?? .nan, last.sst2["data2vec"] ?? .nan), words = (first.shift["data2vec"] ?? .nan, last.shift["data2vec"] ?? .nan)
+            let inView = curve.map { "\(percent($0.tokenInView["data2vec"] ?? .nan)) after \($0.steps)" }.joined(separator: ", ")
+            let named = curve.map { $0.tokenInView["data2vec"] ?? .nan }
+            let fading = zip(named, named.dropFirst()).allSatisfy { $0 > $1 } && (named.last ?? 1) < 0.8
             chapter.say("""
                 Longer pretraining (section 6): from \(first.steps) to \(last.steps) steps, data2vec's SST-2 accuracy with \
                 \(config.curveSST2Count) labels goes from \(percent(sst2.0)) to \(percent(sst2.1)) and its bigram-shift accuracy with \
-                \(config.shiftGoalCount) labels from \(percent(words.0)) to \(percent(words.1)).
+                \(config.shiftGoalCount) labels from \(percent(words.0)) to \(percent(words.1)); its last block names the token in view \
+                \(inView) steps\(fading ? ": the collapse grows with the pretraining" : "").
                 """)
         }
         chapter.say("""
