@@ -231,9 +231,9 @@ extension Chapter07 {
         chapter.say("""
             The two encoders are read from \(folder.relativePath): \(steps) steps of each objective \
             (\(String(format: "%.0f", passes)) passes over the text, \(config.batchSize) blocks of \(config.sequenceLength) tokens per \
-            step), pretrained side by side by `make pretrained` (its log: results/pretrained/ch07-text.txt), with copies \
-            after \(snapshotSteps.map(String.init).joined(separator: ", ")) steps for section 6. --no-pretrained pretrains here \
-            instead (\(config.pretrainingSteps) steps by default).
+            step), pretrained side by side by `make pretrained` (its log: results/pretrained/ch07-text.txt)\
+            \(snapshotSteps.isEmpty ? "" : ", with copies after \(snapshotSteps.map(String.init).joined(separator: ", ")) steps for section 6"). \
+            --no-pretrained pretrains here instead (\(config.pretrainingSteps) steps by default).
             """)
         let accuracy = Float(lm.metadata["held-out accuracy"] ?? "") ?? .nan, perplexity = Float(lm.metadata["held-out perplexity"] ?? "") ?? .nan
         print(String(format: "  masked LM after %d steps: on the validation novel, accuracy %.1f%% at the chosen positions, perplexity %.1f",

@@ -130,7 +130,7 @@ extension Chapter07 {
         chapter.say("""
             SST-2 (GLUE): movie-review phrases labelled positive or negative. \(config.sst2Counts.map(String.init).joined(separator: ", ")) \
             labelled phrases, half of each class, drawn from the first \(pool.count) training rows (the last \(held) are kept \
-            to choose settings with --validation); \(config.sst2Seeds) draws per count, each draw given to every method. \
+            to choose settings with --validation); \(config.sst2Seeds) draw\(config.sst2Seeds == 1 ? "" : "s") per count, each draw given to every method. \
             The references a skeptic tries first: multinomial Naive Bayes and logistic regression (C = 1) on bags of \
             words (the words of the labelled phrases; Sources/Evaluation/BagOfWords.swift). Fine-tuning: RoBERTa's \
             classification head (dropout, Linear(D, D), tanh, dropout, Linear(D, 2)) reading \
@@ -157,7 +157,7 @@ extension Chapter07 {
             reportChoices(result, task: "SST-2")
             return result
         }
-        print("\n  SST-2 dev accuracy (mean over \(config.sst2Seeds) draws, ± half the range)")
+        print("\n  SST-2 dev accuracy (mean over \(config.sst2Seeds) draw\(config.sst2Seeds == 1 ? "" : "s"), ± half the range)")
         printFewLabelTable(result, methods: bagMethods + Start.allCases.map(\.rawValue), unit: "labels")
         printPairedDifferences(result, [("data2vec", "from scratch"), ("data2vec", bagMethods[0]), ("data2vec", "masked LM"), ("masked LM", "from scratch")])
         chapter.figure("07-sst2.png") { path throws(PlotError) in
