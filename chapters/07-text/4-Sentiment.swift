@@ -22,8 +22,12 @@ struct FewLabelResults {
     var methods: [String: ProtocolScores] = [:]
     var updates: [Int: [String: [Int]]] = [:]
     var testCount = 0
+    /// The task the methods were trained and scored on.
+    var task: TextTask
 
     func mean(_ method: String, _ count: Int) -> Float { methods[method]?.statistics(count)?.mean ?? .nan }
+    /// The labelled examples of draw `seed` at `count` labels (every method was given the same).
+    func labelled(_ count: Int, seed: Int) -> [Int]? { methods[bagMethods[0]]?.subsets[count]?[seed] }
     /// Seed by seed, `method` minus `baseline` at `count` labels.
     func paired(_ method: String, _ baseline: String, _ count: Int) -> SeedStatistics? {
         guard let a = methods[method], let b = methods[baseline] else { return nil }
@@ -66,7 +70,7 @@ extension Chapter07 {
     func runFewLabels(_ task: TextTask, pool: [Int], counts: [Int], seeds: [Int: Int], starts: [(Start, TextBackbone?)],
                       rates: (Start, Int) -> [Float], pooling: [SentencePooling], budget: (Int) -> TrainingBudget,
                       config: TextConfig, name: String) throws -> FewLabelResults {
-        var result = FewLabelResults(counts: counts, testCount: task.testIDs.count)
+        var result = FewLabelResults(counts: counts, testCount: task.testIDs.count, task: task)
         let protocolSeeds = seeds.values.max() ?? 1
         let drawn = try FewLabelProtocol(labels: pool.map { task.trainLabels[$0] }, classCount: 2, counts: counts, seeds: protocolSeeds,
                                          seed: options.seed.derived("\(name) subsets"))
@@ -120,12 +124,22 @@ extension Chapter07 {
         }
     }
 
-    func sentimentSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> FewLabelResults {
-        chapter.section("4. SST-2: sentiment from few labels")
+    /// The SST-2 task of section 4, scored on the dev sentences (or, with --validation, on the held-out phrases), and
+    /// the training rows labels are drawn from (all but the last `sst2ValidationPhrases`).
+    func sst2Task(_ config: TextConfig, text: TextData) -> (task: TextTask, pool: [Int]) {
         let train = text.sst2Train
         let held = min(config.sst2ValidationPhrases, train.count / 2)
-        let pool = Array(0..<(train.count - held))
-        let task = sst2Task(config, text: text)
+        let test = config.validation ? train.subset(Array((train.count - held)..<train.count)) : text.sst2Dev
+        let encode = { (sentences: [String]) in sentences.map { text.tokenizer.sentence($0, maxLength: config.maxSentenceTokens) } }
+        let task = TextTask(trainTexts: train.sentences, trainIDs: encode(train.sentences), trainLabels: train.labels,
+                            testTexts: test.sentences, testIDs: encode(test.sentences), testLabels: test.labels)
+        return (task, Array(0..<(train.count - held)))
+    }
+
+    func sentimentSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> FewLabelResults {
+        chapter.section("4. SST-2: sentiment from few labels")
+        let (task, pool) = sst2Task(config, text: text)
+        let held = text.sst2Train.count - pool.count
         let budget = config.classifyBudget
         chapter.say("""
             SST-2 (GLUE): movie-review phrases labelled positive or negative. \(config.sst2Counts.map(String.init).joined(separator: ", ")) \
@@ -194,6 +208,7 @@ extension Chapter07 {
         var figure = Figure(title: title, xLabel: xLabel, yLabel: "accuracy (%)")
         figure.logScaleX = true
         let x = result.counts.map(Double.init)
+        figure.xRange = 0.8 * (x.min() ?? 1)...1.25 * (x.max() ?? 10)
         for method in bagMethods + Start.allCases.map(\.rawValue) {
             guard let scores = result.methods[method] else { continue }
             let stats = result.counts.map { scores.statistics($0) ?? SeedStatistics() }

@@ -37,8 +37,7 @@ extension Chapter07 {
             learning rate of those sections), and probed for the token, hidden and in view, as in section 3. Training from scratch \
             and Naive Bayes learn nothing before the labels: their lines are flat.
             """)
-        let sst2 = sst2Task(config, text: text)
-        let shiftTask = shiftData(config, text: text, counts: config.shiftCounts).task
+        let (sst2, shiftTask) = (sentiment.task, shift.task)
         var points: [CurvePoint] = []
         var backbones: [(steps: Int, start: Start, backbone: TextBackbone)] = []
         for snapshot in pretrained.snapshots {
@@ -52,14 +51,8 @@ extension Chapter07 {
         var last = CurvePoint(steps: pretrained.steps)
         last.languageModelHead = pretrained.validationAccuracy
         points.append(last)
-        // The subsets of sections 4 and 5: the protocol is drawn again with the same seeds.
-        let held = min(config.sst2ValidationPhrases, text.sst2Train.count / 2)
-        let sst2Pool = Array(0..<(text.sst2Train.count - held))
-        let sst2Subsets = try FewLabelProtocol(labels: sst2Pool.map { text.sst2Train.labels[$0] }, classCount: 2, counts: [sst2Count],
-                                               seeds: config.sst2Seeds, seed: options.seed.derived("sst2 subsets"))
-        let shiftSeeds = config.shiftSeeds.values.max() ?? 1
-        let shiftSubsets = try FewLabelProtocol(labels: shiftTask.trainLabels, classCount: 2, counts: [shiftCount], seeds: shiftSeeds,
-                                                seed: options.seed.derived("bigram shift subsets"))
+        // The labelled examples of sections 4 and 5's first draws.
+        let shiftSeeds = config.shiftSeeds[shiftCount] ?? 1
         struct Job { var index: Int, start: Start, backbone: TextBackbone, task: Int, seed: Int }
         var jobs: [Job] = []
         for (index, entry) in backbones.enumerated() where entry.steps < pretrained.steps {
@@ -69,11 +62,11 @@ extension Chapter07 {
         let started = Date()
         let runs = jobs.mapSideBySide { job -> Float in
             if job.task == 0 {
-                return fineTune(job.backbone, task: sst2, subset: sst2Subsets.subset(sst2Count, seed: job.seed).map { sst2Pool[$0] },
+                return fineTune(job.backbone, task: sst2, subset: sentiment.labelled(sst2Count, seed: job.seed)!,
                                 rate: config.sst2Rate(job.start, sst2Count), pooling: config.sentencePooling, budget: config.classifyBudget,
                                 config: config, seed: options.seed.derived("sst2 fine-tune \(sst2Count)", job.seed)).accuracy
             }
-            return fineTune(job.backbone, task: shiftTask, subset: shiftSubsets.subset(shiftCount, seed: job.seed),
+            return fineTune(job.backbone, task: shiftTask, subset: shift.labelled(shiftCount, seed: job.seed)!,
                             rate: config.shiftRate(job.start, shiftCount), pooling: config.sentencePooling, budget: config.shiftBudget(shiftCount),
                             config: config, seed: options.seed.derived("bigram shift fine-tune \(shiftCount)", job.seed)).accuracy
         }
@@ -137,19 +130,10 @@ extension Chapter07 {
             bottom.add(line(points.map { $0.tokenInView["data2vec"] ?? .nan }, "data2vec, the token in view"))
             top.extraSettings = ["set key bottom right"]
             middle.extraSettings = ["set key bottom right"]
+            middle.yRange = 45...70
             bottom.extraSettings = ["set key top right"]
             try Figure.renderStacked([top, middle, bottom], to: path)
         }
         return points
-    }
-
-    /// The SST-2 task of section 4, scored on the dev sentences (or, with --validation, on the held-out phrases).
-    func sst2Task(_ config: TextConfig, text: TextData) -> TextTask {
-        let train = text.sst2Train
-        let held = min(config.sst2ValidationPhrases, train.count / 2)
-        let test = config.validation ? train.subset(Array((train.count - held)..<train.count)) : text.sst2Dev
-        let encode = { (sentences: [String]) in sentences.map { text.tokenizer.sentence($0, maxLength: config.maxSentenceTokens) } }
-        return TextTask(trainTexts: train.sentences, trainIDs: encode(train.sentences), trainLabels: train.labels,
-                        testTexts: test.sentences, testIDs: encode(test.sentences), testLabels: test.labels)
     }
 }
