@@ -77,6 +77,37 @@ struct Chapter07ExerciseTests {
         #expect(abs(one.data2vec.mean - three.data2vec.mean) < one.data2vec.spread + three.data2vec.spread)
     }
 
+    /// Exercise 5 (--target-norm layer): a block output x[b, t] = s_b + u[b, t], where s_b is the same at every
+    /// position of sequence b (a code of the sequence). Layer norm rescales each position over its channels, so s_b
+    /// stays in the targets, and context alone predicts it at every masked position; instance norm subtracts every
+    /// channel's mean over the sequence, which is s_b plus the mean of u, so s_b cancels exactly and no target
+    /// carries a sequence code.
+    @Test func exercise5_instanceNormRemovesASequenceCodeFromTheTargets() throws {
+        var rng = RandomGenerator(seed: 75)
+        let (b, t, d) = (6, 16, 8)
+        let code = Tensor.normal([b, 1, d], using: &rng)
+        let perToken = Tensor.normal([b, t, d], using: &rng)
+        let x = Tensor(shape: [b, t, d], (0..<(b * t * d)).map { i in 3 * code.scalars[(i / (t * d)) * d + i % d] + 0.3 * perToken.scalars[i] })
+        let blocks = [BlockOutputs(selfAttention: x, feedForward: x, output: x, attentionWeights: nil)]
+        func share(_ targets: Tensor) -> Double {
+            var s = SequenceVarianceShare()
+            s.add(targets)
+            return s.share
+        }
+        #expect(share(x) > 0.9)
+        #expect(share(TargetBuilder(topK: 1, layerwise: .layer)(blocks)) > 0.9)
+        #expect(share(TargetBuilder(topK: 1, layerwise: .instance)(blocks)) < 1e-6)
+
+        // The chapter's trial (the README's outcome): after 4,000 steps with layer norm, most of data2vec's last
+        // block is a sequence code and less of the token in view is left; with instance norm, neither.
+        func lastBlockShare(_ name: String) throws -> Double {
+            let line = try #require(ExerciseLog(name).lines(containing: "data2vec        block 1").first)
+            return try #require(ExerciseLog(name).numbers(in: line).last)
+        }
+        let (layer, instance) = (try lastBlockShare("trials/ch07-target-norm-layer"), try lastBlockShare("trials/ch07-target-norm-instance"))
+        #expect(layer > 50 && instance < 5)
+    }
+
     /// One row of a log's SST-2 table: each starting point's mean and half-range over its seeds.
     static func sst2(_ name: String, labels: String) throws -> (data2vec: (mean: Double, spread: Double), languageModel: (mean: Double, spread: Double),
                                                               scratch: (mean: Double, spread: Double)) {

@@ -69,8 +69,8 @@ extension Chapter07 {
             the text after \(maskingDescription(config.frontEnd.masking)); the loss is taken only where the student sees <mask> \
             (fairseq's `src_tokens.eq(mask_idx)`). The teacher reads the unmasked text (the paper's teacher; \
             fairseq's public code feeds it only the masked tokens, reported as a bug in fairseq#4881). Targets: the \
-            FFN outputs of the teacher's top K = \(d2v.averageTopKLayers) blocks, each layer-normalized, averaged, no \
-            final normalization; Smooth L1 with beta \(d2v.lossBeta), scale \(d2v.lossScale ?? 0); the head is \
+            FFN outputs of the teacher's top K = \(d2v.averageTopKLayers) blocks, each \(targetNormDescription(d2v.layerwiseTargetNorm)), \
+            averaged, no final normalization; Smooth L1 with beta \(d2v.lossBeta), scale \(d2v.lossScale ?? 0); the head is \
             D -> 2D -> GELU -> D. \(config.pretrainingSteps) steps of \(config.batchSize) blocks \
             (\(String(format: "%.1f", Double(config.pretrainingSteps * config.batchSize) / Double(max(1, text.trainBlocks.count)))) passes over \
             the text), tau \(d2v.emaDecay) -> \(d2v.emaEndDecay).
@@ -208,8 +208,11 @@ extension Chapter07 {
         let metadata: [String: String]
         do { metadata = try Checkpoint.load(url).metadata } catch { throw ChapterError("--pretrained: \(error)") }
         let expected = provenance(config, text: text, objective: metadata["objective"] ?? "", steps: 0)
-        for key in ["tokenizer", "masking", "dropout", "lowercase", "learning rate"] where metadata[key] != expected[key] {
-            throw ChapterError("--pretrained: \(url.relativePath) was pretrained with \(key) \(metadata[key] ?? "(not recorded)"), "
+        // data2vec checkpoints made before --target-norm existed do not record it: their targets were layer-normalized.
+        var recorded = metadata
+        if metadata["objective"] == "data2vec" && metadata["target norm"] == nil { recorded["target norm"] = TargetNormalization.layer.rawValue }
+        for key in expected.keys.sorted() where !["objective", "steps", "of steps"].contains(key) && recorded[key] != expected[key] {
+            throw ChapterError("--pretrained: \(url.relativePath) was pretrained with \(key) \(recorded[key] ?? "(not recorded)"), "
                                + "this run has \(expected[key]!). Give the flags it was made with (its log is in results/pretrained/), "
                                + "or --no-pretrained to pretrain here.")
         }
@@ -268,6 +271,16 @@ func provenance(_ config: TextConfig, text: TextData, objective: String, steps: 
     ["objective": objective, "steps": "\(steps)", "of steps": "\(config.pretrainingSteps)", "masking": "\(config.frontEnd.masking)",
      "dropout": "\(config.pretrainingDropout)", "lowercase": "\(config.lowercase)", "tokenizer": "\(text.tokenizer.fingerprint)",
      "learning rate": "\(config.pretraining.peakLearningRate)"]
+        .merging(objective == "data2vec" ? ["target norm": config.data2vec.layerwiseTargetNorm.rawValue] : [:]) { $1 }
+}
+
+/// Each teacher block's normalization in words, as the chapter's prose gives it.
+func targetNormDescription(_ norm: TargetNormalization) -> String {
+    switch norm {
+    case .layer: return "layer-normalized over the channels of each token (data2vec 1.0's text config, `layer_norm_target_layer`)"
+    case .instance: return "instance-normalized: each channel over the tokens of its sequence (`instance_norm_target_layer`, data2vec speech's and data2vec 2.0's text choice)"
+    case .none: return "left as it is"
+    }
 }
 
 /// The masking in words, as the chapter's prose gives it.

@@ -17,6 +17,8 @@ struct HiddenTokenProbe {
     var regularization: [String: Double] = [:]
     /// The same probe with the token left in view, per encoder (filled by section 3).
     var inView: [String: Float] = [:]
+    /// Per encoder, each block's share of output variance between sequences of the validation novel (section 3).
+    var sequenceShare: [String: [Double]] = [:]
     /// The accuracy of always guessing the most frequent of the probed tokens.
     var mostFrequent: Float = 0
     var classCount = 0
@@ -107,6 +109,19 @@ extension Chapter07 {
             print("    " + name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%5.1f%%   (C = %g)", 100 * visible.accuracy[name]!, visible.regularization[name]!))
         }
         probe.inView = visible.accuracy
+        // Where did the token go? Each block's output split into what is the same at every position of a 64-token
+        // block of the novel and what varies along it.
+        chapter.say("""
+            Where the token went: the share of each block's output variance (over the validation novel's tokens) that \
+            is the same at every position of a 64-token sequence, the part a code of the whole sequence carries \
+            (Sources/Evaluation/SequenceVarianceShare.swift). A representation of the tokens keeps it small.
+            """)
+        for (name, backbone) in encoders {
+            let shares = sequenceShares(backbone, blocks: text.validBlocks)
+            probe.sequenceShare[name] = shares
+            print("    " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                  + shares.enumerated().map { String(format: "block %d %4.1f%%", $0 + 1, 100 * $1) }.joined(separator: ", "))
+        }
 
         chapter.say("""
             Nearest neighbours: each word's row of the input embedding, and its vector in context (the encoder's \
@@ -130,6 +145,18 @@ extension Chapter07 {
             }
         }
         return probe
+    }
+
+    /// Per block, the share of its output variance between the sequences `blocks` (nothing hidden, evaluation mode).
+    func sequenceShares(_ backbone: TextBackbone, blocks: [[Int]]) -> [Double] {
+        backbone.eval()
+        var shares = Array(repeating: SequenceVarianceShare(), count: backbone.encoder.configuration.blockCount)
+        for start in stride(from: 0, to: blocks.count, by: 64) {
+            let chunk = TextBatch(Array(blocks[start..<min(blocks.count, start + 64)]))
+            let (encoded, lengths) = Tensor.withoutGradients { backbone.encode(chunk, recordBlocks: true) }
+            for (index, record) in encoded.blocks.enumerated() { shares[index].add(record.output, lengths: lengths) }
+        }
+        return shares.map(\.share)
     }
 
     /// Each of the `keep` most frequent tokens of `blocks` as the encoder's output averaged over its occurrences,

@@ -17,6 +17,8 @@ struct CurvePoint {
     var hiddenToken: [String: Float] = [:]
     /// The same probe with the token in view (section 3's second probe).
     var tokenInView: [String: Float] = [:]
+    /// The last block's share of output variance between sequences (section 3's third measurement).
+    var sequenceShare: [String: Double] = [:]
     /// The masked LM head's own held-out accuracy after `steps` steps (recorded in its checkpoint).
     var languageModelHead: Float = .nan
 }
@@ -87,9 +89,11 @@ extension Chapter07 {
             let encoders = backbones.filter { $0.steps == point.steps }.map { ($0.start.rawValue, $0.backbone) }
             points[p].hiddenToken = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses).accuracy
             points[p].tokenInView = hiddenTokenProbe(encoders, text: text, classes: config.hiddenTokenClasses, hiding: false).accuracy
+            for (name, backbone) in encoders { points[p].sequenceShare[name] = sequenceShares(backbone, blocks: text.validBlocks).last }
         }
         points[points.count - 1].hiddenToken = probe.accuracy
         points[points.count - 1].tokenInView = probe.inView
+        points[points.count - 1].sequenceShare = probe.sequenceShare.compactMapValues(\.last)
         func mean(_ r: FewLabelResults, _ method: String, _ count: Int) -> Float {
             let s = r.methods[method]?.scores[count] ?? []
             return s.prefix(config.curveSeeds).reduce(0, +) / Float(max(1, min(config.curveSeeds, s.count)))
@@ -106,6 +110,10 @@ extension Chapter07 {
         print("  the token in view (section 3's second probe): " + points.map { point in
             String(format: "%d steps: data2vec %.1f%%, masked LM %.1f%%", point.steps, 100 * (point.tokenInView["data2vec"] ?? .nan),
                    100 * (point.tokenInView["masked LM"] ?? .nan))
+        }.joined(separator: "; "))
+        print("  the last block's share of variance between sequences (section 3's third measurement): " + points.map { point in
+            String(format: "%d steps: data2vec %.1f%%, masked LM %.1f%%", point.steps, 100 * (point.sequenceShare["data2vec"] ?? .nan),
+                   100 * (point.sequenceShare["masked LM"] ?? .nan))
         }.joined(separator: "; "))
         print(String(format: "  flat lines: SST-2 from scratch %.1f%%, Naive Bayes %.1f%%; bigram shift from scratch %.1f%% (first %d draws)",
                      100 * flat.scratchSST2, 100 * flat.bayes, 100 * flat.scratchShift, config.curveSeeds))

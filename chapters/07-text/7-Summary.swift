@@ -41,12 +41,20 @@ extension Chapter07 {
         }
         if !shiftLines.isEmpty {
             let goal = shift.paired("data2vec", "from scratch", config.shiftGoalCount)?.mean ?? .nan
-            let helped = shift.counts.filter { (shift.paired("masked LM", "from scratch", $0)?.mean ?? 0) >= 0.05 }
+            // Where each pretraining shows knowledge of word order: 5 points or more over scratch, paired.
+            func helped(_ start: String) -> String? {
+                let counts = shift.counts.filter { (shift.paired(start, "from scratch", $0)?.mean ?? 0) >= 0.05 }
+                guard !counts.isEmpty else { return nil }
+                return "\(start == "data2vec" ? "data2vec's" : "the masked LM's") with \(counts.map(String.init).joined(separator: " and ")) labels (paired: "
+                    + counts.map { points(shift.paired(start, "from scratch", $0)?.mean ?? .nan) }.joined(separator: ", ") + " over scratch)"
+            }
+            let shown = ["data2vec", "masked LM"].compactMap(helped)
             chapter.say("Bigram shift (bags of words at 50% by construction): " + shiftLines.joined(separator: "; ") + ". "
                 + (goal >= 0.15 ? "What data2vec's pretraining taught about word order is plain here, where no word list can help."
-                    : "data2vec's pretraining gave no visible knowledge of word order (paired with \(config.shiftGoalCount) labels: \(points(goal)) over scratch)")
-                + (helped.isEmpty ? "." : "; the masked LM's did, once \(helped.map(String.init).joined(separator: " and ")) labels let fine-tuning find it "
-                    + "(paired: \(helped.map { points(shift.paired("masked LM", "from scratch", $0)?.mean ?? .nan) }.joined(separator: ", ")) over scratch)."))
+                    : "With \(config.shiftGoalCount) labels data2vec is \(points(goal)) over scratch (paired), short of the goal's 15.")
+                + (shown.isEmpty ? " Neither pretraining shows knowledge of word order at these counts."
+                    : " Knowledge of word order, which no word list holds, shows once fine-tuning has labels enough to find it: "
+                        + shown.joined(separator: "; ") + "."))
         }
         if let d2v = probe.accuracy["data2vec"], let lm = probe.accuracy["masked LM"], let random = probe.accuracy["random encoder"] {
             chapter.say("""
@@ -63,10 +71,12 @@ extension Chapter07 {
             let inView = curve.map { "\(percent($0.tokenInView["data2vec"] ?? .nan)) after \($0.steps)" }.joined(separator: ", ")
             let named = curve.map { $0.tokenInView["data2vec"] ?? .nan }
             let fading = zip(named, named.dropFirst()).allSatisfy { $0 > $1 } && (named.last ?? 1) < 0.8
+            let hidden = curve.map { "\(percent($0.hiddenToken["data2vec"] ?? .nan)) after \($0.steps)" }.joined(separator: ", ")
             chapter.say("""
                 Longer pretraining (section 6): from \(first.steps) to \(last.steps) steps, data2vec's SST-2 accuracy with \
                 \(config.curveSST2Count) labels goes from \(percent(sst2.0)) to \(percent(sst2.1)) and its bigram-shift accuracy with \
-                \(config.shiftGoalCount) labels from \(percent(words.0)) to \(percent(words.1)); its last block names the token in view \
+                \(config.shiftGoalCount) labels from \(percent(words.0)) to \(percent(words.1)); the probe reads the hidden token from \
+                its output \(hidden) steps, and its last block names the token in view \
                 \(inView) steps\(fading ? ": the collapse grows with the pretraining" : "").
                 """)
         }
@@ -82,18 +92,29 @@ extension Chapter07 {
             (2) Why does a bag of words score exactly 50% on section 5's test, whatever it was trained on?
             (3) Train a tokenizer with a vocabulary of 512 and of 8,192: how many tokens per word does each need?
             (4) --top-k 1 --no-pretrained: targets from the last block only.
+            (5) --target-norm layer --no-pretrained --pretrain-steps 4000: data2vec 1.0's text targets. If a block's output \
+            holds the same vector at every position of a sequence, which normalization of the targets keeps it?
             """)
     }
 
-    /// What the last block says about the token in view, when it says less than a random encoder's.
+    /// What the last block says about the token in view, when it says less than a random encoder's, and whether its
+    /// output has become a code of the whole sequence.
     func inViewSentence(_ probe: HiddenTokenProbe) -> String {
         guard let d2v = probe.inView["data2vec"], let random = probe.inView["random encoder"], let lm = probe.inView["masked LM"],
               d2v < random - 0.2 else { return "" }
-        return String(format: """
-            With the token in view, data2vec's last block names it %.1f%% of the time, the masked LM's %.1f%% and a random \
-            encoder's %.1f%%: data2vec's representations have let go of which word they read, a collapse that the variance \
-            monitor (one number per channel) does not see, and with it the targets lost what the student could have learned \
-            to predict.
-            """, 100 * d2v, 100 * lm, 100 * random)
+        let named = String(format: "With the token in view, data2vec's last block names it %.1f%% of the time, the masked LM's %.1f%% and a random encoder's %.1f%%",
+                           100 * d2v, 100 * lm, 100 * random)
+        guard let share = probe.sequenceShare["data2vec"]?.last else { return named + "." }
+        if share > 0.5 {
+            return named + String(format: """
+                , and %.1f%% of its output variance is the same at every position of a sequence: data2vec's representations have \
+                become a code of the whole sequence and let go of which word they read, a collapse that the variance monitor (one \
+                number per channel over the batch) does not see.
+                """, 100 * share)
+        }
+        return named + String(format: """
+            : it keeps less of the word it reads than of its context, which is what its targets ask of it; it is no code of \
+            the whole sequence (%.1f%% of its output variance is the same at every position of a sequence).
+            """, 100 * share)
     }
 }
