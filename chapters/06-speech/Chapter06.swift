@@ -189,6 +189,13 @@ struct Chapter06: ParsableCommand {
     var testSpeakers: String?
     @Option(help: "Span length in frames of 10 ms (default 20 = 200 ms, the paper's 10 frames of 20 ms).") var spanLength: Int?
     @Option(help: "Averaged teacher blocks K (1 to 4).") var topK: Int?
+    @Option(help: "Span masking's p: a span starts at a frame with probability p / span length (default 0.65, the paper's).")
+    var maskProbability: Double?
+    @Option(parsing: .upToNextOption, help: "The teacher's tau at the start and at the end of pretraining (default 0.99 0.999).")
+    var emaDecays: [Float] = []
+    @Option(help: "Peak learning rate of pretraining (default 0.002).") var pretrainingRate: Float?
+    @Option(help: "Dropout, attention dropout and layerdrop of the pretraining student, one value for all three (default: 0.1, 0.1, 0.05, the paper's).")
+    var pretrainingDropout: Float?
     @Option(help: "Convolutional positions: layers (default 3; data2vec speech: 5).") var positionDepth: Int?
     @Option(help: "Convolutional positions: odd kernel in frames of 10 ms (default 9; data2vec speech: 19 frames of 20 ms).") var positionKernel: Int?
     @Option(help: "Encoder frames of 10 ms per CTC output step (default 1; 2 = 20 ms, wav2vec 2.0's frame rate; 1 to 4).") var ctcFramesPerStep: Int?
@@ -196,6 +203,7 @@ struct Chapter06: ParsableCommand {
     var frozenCNN = false
     @Flag(help: "Skip pretraining and evaluate the checkpoint (on the data of --data-dir).") var reuseCheckpoint = false
     @Flag(help: "Pretrain, save the checkpoint (and --snapshot-steps copies), and stop: what `make pretrained` runs.") var pretrainOnly = false
+    @Flag(help: "Stop after section 3 (the frozen-feature probes): what the pretraining-recipe trials run.") var frozenOnly = false
     @Option(parsing: .upToNextOption, help: "Steps after which to save a copy of the backbone beside the checkpoint (name-stepNNNNN.safetensors).")
     var snapshotSteps: [Int] = []
     @Option(parsing: .upToNextOption, help: "Committed pretraining checkpoints to evaluate (default: pretrained/ch06-speech-FRONTEND/*.safetensors, when present).")
@@ -230,6 +238,19 @@ struct Chapter06: ParsableCommand {
         if let positionKernel, !(1...99).contains(positionKernel) || positionKernel % 2 == 0 {
             throw ValidationError("--position-kernel must be odd, between 1 and 99, got \(positionKernel)")
         }
+        if let maskProbability, !(maskProbability > 0 && maskProbability < 1) {
+            throw ValidationError("--mask-probability must be in (0, 1), got \(maskProbability)")
+        }
+        if !emaDecays.isEmpty, emaDecays.count != 2 || !emaDecays.allSatisfy({ $0 > 0 && $0 < 1 }) || emaDecays[0] > emaDecays[1] {
+            throw ValidationError("--ema-decays takes two values in (0, 1), start then end, the end not below the start; got \(emaDecays)")
+        }
+        if let pretrainingRate, !(pretrainingRate > 0 && pretrainingRate < 1) {
+            throw ValidationError("--pretraining-rate must be in (0, 1), got \(pretrainingRate)")
+        }
+        if let pretrainingDropout, !(0..<1).contains(pretrainingDropout) {
+            throw ValidationError("--pretraining-dropout must be in [0, 1), got \(pretrainingDropout)")
+        }
+        if frozenOnly && pretrainOnly { throw ValidationError("--frozen-only and --pretrain-only contradict each other; give one") }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
         if let testSpeakers, testSpeakers.split(separator: ",").isEmpty { throw ValidationError("--test-speakers needs at least one name") }
         if reuseCheckpoint && (pretrainOnly || pretrainSteps != nil) {
@@ -263,6 +284,10 @@ struct Chapter06: ParsableCommand {
         config.data2vec.emaAnnealEndStep = config.pretrainingSteps
         if let spanLength { config.frontEnd.masking.spanLength = spanLength }
         if let topK { config.data2vec.averageTopKLayers = topK }
+        if let maskProbability { config.frontEnd.masking.probability = maskProbability }
+        if emaDecays.count == 2 { (config.data2vec.emaDecay, config.data2vec.emaEndDecay) = (emaDecays[0], emaDecays[1]) }
+        if let pretrainingRate { config.pretraining.peakLearningRate = pretrainingRate }
+        if let p = pretrainingDropout { (config.encoder.dropout, config.encoder.attentionDropout, config.encoder.layerDrop) = (p, p, p) }
         if let positionDepth { config.frontEnd.positionDepth = positionDepth }
         if let positionKernel { config.frontEnd.positionKernel = positionKernel }
         if let frontEnd {
@@ -347,6 +372,7 @@ struct Chapter06: ParsableCommand {
         }
         if pretrainOnly { return try chapter.finish() }
         let fewLabels = try fewLabelSection(chapter, config, data: data, checkpoint: checkpoint, compared: compared)  // section 3
+        if frozenOnly { return try chapter.finish() }
         let fineTuned = try fineTuningSection(chapter, config, data: data, fewLabels: fewLabels)  // section 4
         let curve = computeCurveSection(chapter, config, fewLabels: fewLabels)                // section 5
         let recognition = try recognitionSection(chapter, config, data: data, sources: fewLabels.sources)  // section 6
