@@ -84,3 +84,4 @@ pretrained: deps
 	scripts/record.sh pretrained/ch07-text .build/release/ch07-text --pretrain-only --pretrain-steps 16000 \
 	  --snapshot-steps 2000 4000 8000 --checkpoint-folder pretrained/ch07-text --figures-dir .build/pretrained-figures
 	rm -f pretrained/ch07-text/corpus_valid.txt.ids
+	cp .build/pretrained-figures/07-pretraining.png figures/07-pretraining.png
