@@ -140,6 +140,8 @@ run("labels as <f8", "ch06-speech",
 run("--test-speakers naming every speaker", "ch06-speech", lambda d: None, "nothing is left to train on",
     args=["--test-speakers", "george,jackson,nicolas,theo,yweweler"])
 run("--test-speakers with an unknown name", "ch06-speech", lambda d: None, "no speaker named", args=["--test-speakers", "bob"])
+run("--ema-decays with one value", "ch06-speech", lambda d: None, "--ema-decays takes two values", args=["--ema-decays", "0.9"])
+run("--frozen-only with --pretrain-only", "ch06-speech", lambda d: None, "contradict", args=["--frozen-only", "--pretrain-only"])
 
 print()
 print("## text (ch07-text)")
@@ -168,8 +170,8 @@ def sst_rows(d, rows):
     text_file(d, "sst2_train.tsv", b"\n".join(lines[:rows + 1]) + b"\n")
 
 
-run("sst2_train.tsv with 1 row", "ch07-text", lambda d: sst_rows(d, 1), "only 1 rows")
-run("sst2_train.tsv with 20 rows", "ch07-text", lambda d: sst_rows(d, 20), "only 20 rows")
+run("sst2_train.tsv with 1 row", "ch07-text", lambda d: sst_rows(d, 1), "has 1 labelled rows")
+run("sst2_train.tsv with 20 rows", "ch07-text", lambda d: sst_rows(d, 20), "has 20 labelled rows")
 run("an SST-2 row with an extra column in the middle", "ch07-text",
     lambda d: text_file(d, "sst2_train.tsv", (text(d) / "sst2_train.tsv").read_bytes().replace(b" \t1\n", b" \tfoo\t1\n", 1)), "3 tab-separated columns")
 run("SST-2 files with CRLF line ends", "ch07-text",
@@ -177,6 +179,9 @@ run("SST-2 files with CRLF line ends", "ch07-text",
 run("--sst2-dev missing", "ch07-text", lambda d: None, "--sst2-dev", args=["--sst2-dev", "/nonexistent/dev.tsv"])
 run("--sst2-dev a folder", "ch07-text", lambda d: (d / "devfolder").mkdir() or ["--sst2-dev", str(d / "devfolder")], "--sst2-dev")
 run("--sst2-dev empty", "ch07-text", lambda d: (d / "empty.tsv").write_bytes(b"") and None or ["--sst2-dev", str(d / "empty.tsv")], "--sst2-dev")
+run("--target-norm none", "ch07-text", lambda d: None, "--target-norm must be layer or instance", args=["--target-norm", "none"])
+run("--pretrained (committed, instance norm) with --target-norm layer", "ch07-text", lambda d: None, "was pretrained with target norm instance",
+    args=["--pretrained", str(ROOT / "pretrained" / "ch07-text"), "--target-norm", "layer"])
 run("a folder where vocab.json goes", "ch07-text",
     lambda d: (d.parent / "ck07" / "vocab.json").mkdir(parents=True) and None, "folder")
 

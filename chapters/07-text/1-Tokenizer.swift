@@ -44,6 +44,13 @@ extension Chapter07 {
         chapter.section("1. Tokens: a byte-level BPE trained on the pretraining text")
         let loaded = try loadText()
         let (sst2Train, sst2Dev, devURL) = (loaded.sst2Train, loaded.sst2Dev, loaded.devURL)
+        // Section 4 draws up to the largest label count from the rows before the held-out ones: checked before any work.
+        let drawable = sst2Train.count - min(config.sst2ValidationPhrases, sst2Train.count / 2), largest = config.sst2Counts.max() ?? 0
+        guard drawable >= largest else {
+            throw ChapterError("\(options.dataDir)/text/sst2_train.tsv has \(sst2Train.count) labelled rows, \(drawable) of them to draw from "
+                               + "(the rest are held out for --validation), but section 4 draws up to \(largest) labelled phrases. Copy data/text again "
+                               + "from the repository, or give a fuller SST-2 training file.")
+        }
         var corpus = options.quick ? String(loaded.corpus.prefix(200_000)) : loaded.corpus
         let valid = config.lowercase ? loaded.valid.lowercased() : loaded.valid
         if config.lowercase { corpus = corpus.lowercased() }

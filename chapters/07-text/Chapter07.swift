@@ -140,10 +140,17 @@ struct TextConfig {
         let chosen = shiftRates[start.rawValue] ?? [:]
         return chosen[count] ?? chosen.filter { $0.key < count }.max { $0.key < $1.key }?.value ?? 3e-4
     }
+    /// Below 10,000 labelled bigram-shift examples, this many updates at most and no early stop before half of them
+    /// (nil: `classifyBudget`'s rule; `--shift-updates`, a trial of whether the budget keeps fine-tuning at chance).
+    var shiftUpdates: Int?
     /// The budget for `count` labelled examples: `classifyBudget`, with up to 2,000 updates of 32 from 10,000 on.
     func shiftBudget(_ count: Int) -> TrainingBudget {
         var budget = classifyBudget
         if count >= 10_000 { (budget.maximumSteps, budget.batchSize, budget.minimumStepsBetweenValidations, budget.maximumStepsBetweenValidations) = (2000, 32, 100, 100) }
+        else if let shiftUpdates {
+            (budget.maximumSteps, budget.minimumSteps) = (shiftUpdates, shiftUpdates / 2)
+            budget.maximumEpochs = max(budget.maximumEpochs, shiftUpdates)
+        }
         return budget
     }
 
@@ -180,6 +187,9 @@ struct Chapter07: ParsableCommand {
     @Option(help: "Peak learning rate of both pretrainings (default 0.002).") var pretrainingRate: Float?
     @Flag(help: "Score on held-out training examples, every rate of the grid and both poolings: how the chapter's settings were chosen.")
     var validation = false
+    @Option(parsing: .upToNextOption, help: "With --validation, the learning rates to search (default 0.0001 0.0003 0.001).") var rateGrid: [Float] = []
+    @Option(help: "Bigram shift below 10,000 labels: at most this many updates, no early stop before half of them (default: the budget rule of every fine-tuning, at most 400).")
+    var shiftUpdates: Int?
     @Flag(help: "Pretrain, save the two checkpoints (and --snapshot-steps copies) with the tokenizer, and stop: what `make pretrained` runs.")
     var pretrainOnly = false
     @Option(parsing: .upToNextOption, help: "Pretraining steps after which copies of both checkpoints are saved.") var snapshotSteps: [Int] = []
@@ -213,6 +223,9 @@ struct Chapter07: ParsableCommand {
         if let bad = snapshotSteps.first(where: { $0 < 1 }) { throw ValidationError("--snapshot-steps must be positive, got \(bad)") }
         guard ["bert", "spans"].contains(masking) else { throw ValidationError("--masking must be bert or spans, got \(masking)") }
         if let topK, !(1...4).contains(topK) { throw ValidationError("--top-k must be between 1 and 4 (the model has 4 blocks), got \(topK)") }
+        if let bad = rateGrid.first(where: { !($0 > 0 && $0 < 1) }) { throw ValidationError("--rate-grid values must be in (0, 1), got \(bad)") }
+        if !rateGrid.isEmpty && !validation { throw ValidationError("--rate-grid is the search of --validation; add --validation, or leave it out") }
+        if let shiftUpdates, !(2...100_000).contains(shiftUpdates) { throw ValidationError("--shift-updates must be between 2 and 100000, got \(shiftUpdates)") }
         if targetNorm == TargetNormalization.none { throw ValidationError("--target-norm must be layer or instance (a block's raw output is not a usable target)") }
         if let vocabularySize, !(262...65_536).contains(vocabularySize) {
             throw ValidationError("--vocabulary-size must be between 262 (the specials, the 256 bytes and <mask>, with one merge) and 65536, got \(vocabularySize)")
@@ -231,6 +244,8 @@ struct Chapter07: ParsableCommand {
         if cased { config.lowercase = false }
         if !snapshotSteps.isEmpty { config.snapshotSteps = snapshotSteps }
         config.validation = validation
+        if !rateGrid.isEmpty { config.rateGrid = rateGrid }
+        if let shiftUpdates { config.shiftUpdates = shiftUpdates }
         let committed = "pretrained/ch07-text"
         // A flag that changes the pretraining asks for a pretraining of its own.
         let recipeChanged = masking != "bert" || maskRate != nil || pretrainingDropout != nil || cased || pretrainingRate != nil
