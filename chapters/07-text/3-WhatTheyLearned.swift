@@ -1,7 +1,8 @@
 // Chapter 07, section 3: what the two encoders learned. The hidden token: the masked LM's own accuracy on held-out
 // text, and one linear probe for the hidden token on both encoders' outputs (data2vec has no head over the
-// vocabulary, so the same probe asks both the same question); and the nearest neighbours of words, in the input
-// embedding and in each encoder's contextual output.
+// vocabulary, so the same probe asks both the same question), the same probe with the token in view, each block's
+// share of variance between sequences (is it still a representation of the tokens, or a code of the sequence?);
+// and the nearest neighbours of words, in the input embedding and in each encoder's contextual output.
 import Autograd
 import ChapterKit
 import Data2Vec
