@@ -101,8 +101,9 @@ struct Chapter07ExerciseTests {
         // The chapter's trial (the README's outcome): after 4,000 steps with layer norm, most of data2vec's last
         // block is a sequence code and less of the token in view is left; with instance norm, neither.
         func lastBlockShare(_ name: String) throws -> Double {
-            let line = try #require(ExerciseLog(name).lines(containing: "data2vec        block 1").first)
-            return try #require(ExerciseLog(name).numbers(in: line).last)
+            let log = try ExerciseLog(name)
+            let line = try #require(log.lines(containing: "data2vec        block 1").first)
+            return try #require(log.numbers(in: line).last)
         }
         let (layer, instance) = (try lastBlockShare("trials/ch07-target-norm-layer"), try lastBlockShare("trials/ch07-target-norm-instance"))
         #expect(layer > 50 && instance < 5)
