@@ -61,7 +61,8 @@ bench: deps
 # front end, three seeds each, on one thread each (about 40 minutes on 2 cores); and three 1,200-step runs that
 # never heard the speaker theo, for `--test-speakers theo`.
 # Chapter 07's: data2vec and the masked LM side by side, one per core, 16,000 steps of 64 blocks of 64 tokens
-# (about 40 minutes on 2 cores), with copies after 2,000, 4,000 and 8,000 steps for the compute curve.
+# (about 40 minutes on 2 cores), with copies after 2,000, 4,000 and 8,000 steps for the compute curve; and the
+# same pair pretrained with seed 1 (another 40 minutes), which the chapter is run on a second time.
 pretrained: deps
 	$(SWIFT) build -c release --product ch05-vision
 	$(SWIFT) build -c release --product ch06-speech
@@ -85,3 +86,6 @@ pretrained: deps
 	  --snapshot-steps 2000 4000 8000 --checkpoint-folder pretrained/ch07-text --figures-dir .build/pretrained-figures
 	rm -f pretrained/ch07-text/corpus_valid.txt.ids
 	cp .build/pretrained-figures/07-pretraining.png figures/07-pretraining.png
+	scripts/record.sh pretrained/ch07-text-seed1 .build/release/ch07-text --pretrain-only --seed 1 --pretrain-steps 16000 \
+	  --checkpoint-folder pretrained/ch07-text-seed1 --figures-dir .build/pretrained-figures-seed1
+	rm -f pretrained/ch07-text-seed1/corpus_valid.txt.ids

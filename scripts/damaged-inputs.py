@@ -182,6 +182,10 @@ run("--sst2-dev empty", "ch07-text", lambda d: (d / "empty.tsv").write_bytes(b""
 run("--target-norm none", "ch07-text", lambda d: None, "--target-norm must be layer or instance", args=["--target-norm", "none"])
 run("--pretrained (committed, instance norm) with --target-norm layer", "ch07-text", lambda d: None, "was pretrained with target norm instance",
     args=["--pretrained", str(ROOT / "pretrained" / "ch07-text"), "--target-norm", "layer"])
+run("--pooling-grid without --validation", "ch07-text", lambda d: None, "--pooling-grid is the search of --validation",
+    args=["--pooling-grid", "max"])
+run("--pooling-grid foo", "ch07-text", lambda d: None, "Please provide one of 'first', 'mean' or 'max'",
+    args=["--validation", "--pooling-grid", "foo"])
 run("a folder where vocab.json goes", "ch07-text",
     lambda d: (d.parent / "ck07" / "vocab.json").mkdir(parents=True) and None, "folder")
 

@@ -87,3 +87,13 @@ public func meanOverValidPositions(_ x: Tensor, validLengths: [Int]?) -> Tensor 
     let weights = Tensor(shape: [b, t, 1], validLengths.flatMap { n in (0..<t).map { $0 < n ? 1 / Float(max(n, 1)) : 0 } })
     return (x * weights).sum(alongAxes: [1])
 }
+
+/// [B, T, D] -> [B, D]: the largest value of each channel over the first `validLengths[b]` positions of each
+/// sequence (all positions when `validLengths` is nil). Padded positions are pushed far below any value before
+/// the maximum, so they never win; the gradient goes to the position that attains each maximum.
+public func maxOverValidPositions(_ x: Tensor, validLengths: [Int]?) -> Tensor {
+    guard let validLengths else { return x.max(alongAxis: 1) }
+    let (b, t) = (x.shape[0], x.shape[1])
+    let offsets = Tensor(shape: [b, t, 1], validLengths.flatMap { n in (0..<t).map { $0 < n ? Float(0) : -1e9 } })
+    return (x + offsets).max(alongAxis: 1)
+}

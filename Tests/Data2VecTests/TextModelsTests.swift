@@ -108,7 +108,7 @@ struct TextModelsTests {
         first.eval()
         mean.eval()
         let batch = TextBatch([[0, 7, 8, 9, 2]])
-        let pooled = mean.backbone.sentenceFeatures(batch, first: false)
+        let pooled = mean.backbone.sentenceFeatures(batch, pooling: .mean)
         let byHand = mean.output(mean.dense(pooled).tanh())
         #expect(zip(mean(batch).scalars, byHand.scalars).allSatisfy { abs($0 - $1) < 1e-5 })
         #expect(zip(first(batch).scalars, mean(batch).scalars).contains { abs($0 - $1) > 1e-4 })
@@ -164,17 +164,31 @@ struct TextModelsTests {
         #expect(n == shown.tokens.count)
     }
 
-    /// The mean-pooled sentence features average the valid tokens only; the first-token features are row 0.
+    /// The mean- and max-pooled sentence features read the valid tokens only (the second sentence, 3 tokens long,
+    /// is padded to 6); the first-token features are row 0.
     @Test func sentenceFeaturesPoolTheValidTokens() {
         let model = backbone()
         model.eval()
         let batch = TextBatch([[0, 7, 8, 9, 10, 2], [0, 11, 2]])
-        let x = model.encode(batch).output.output, mean = model.sentenceFeatures(batch, first: false), first = model.sentenceFeatures(batch, first: true)
+        let x = model.encode(batch).output.output
+        let mean = model.sentenceFeatures(batch, pooling: .mean), first = model.sentenceFeatures(batch, pooling: .first)
+        let largest = model.sentenceFeatures(batch, pooling: .max)
         let d = 16
         for k in 0..<d {
-            let byHand = (0..<3).map { x.scalars[(6 + $0) * d + k] }.reduce(0, +) / 3
-            #expect(abs(mean.scalars[d + k] - byHand) < 1e-5)
+            let valid = (0..<3).map { x.scalars[(6 + $0) * d + k] }
+            #expect(abs(mean.scalars[d + k] - valid.reduce(0, +) / 3) < 1e-5)
+            #expect(largest.scalars[d + k] == valid.max()!)
             #expect(first.scalars[d + k] == x.scalars[6 * d + k])
         }
+    }
+
+    /// Max pooling's gradient reaches only the position that holds each channel's maximum, never a padded one
+    /// (there the values are larger than any valid one, and must still lose).
+    @Test func maxPoolingSkipsPaddingInTheGradient() {
+        let x = Tensor(shape: [1, 3, 2], [1, 5, 4, 2, 9, 9], requiresGradient: true)
+        let pooled = maxOverValidPositions(x, validLengths: [2])
+        #expect(pooled.scalars == [4, 5])
+        pooled.sum().backward()
+        #expect(x.grad!.scalars == [0, 1, 1, 0, 0, 0])
     }
 }

@@ -89,6 +89,7 @@ extension Chapter07 {
             let url = snapshotURL(folder.appendingPathComponent(checkpointName(objective)), step: step)
             do {
                 let metadata = provenance(config, text: text, objective: objective, steps: step).merging(heldOut) { $1 }
+                    .merging(["seed": "\(options.seed)"]) { $1 }
                 try Checkpoint.save(backbone, metadata: metadata, to: url)
                 print("  snapshot of \(objective) after \(step) steps: \(url.relativePath)")
             } catch { stop.set("writing \(url.path): \(error)", .nan, step: step) }
@@ -133,10 +134,14 @@ extension Chapter07 {
         let validation = lmRun.validation
         if let (what, value, step) = stop.divergence { try chapter.requireFinite(value, what, step: step) }
         print("  both pretrainings took \(formatDuration(seconds)) side by side")
-        try Checkpoint.save(d2vRun.backbone, metadata: provenance(config, text: text, objective: "data2vec", steps: config.pretrainingSteps),
+        // The seed is recorded, not checked: runs of any seed are read alike (files without it were seed 0).
+        let seed = ["seed": "\(options.seed)"]
+        try Checkpoint.save(d2vRun.backbone, metadata: provenance(config, text: text, objective: "data2vec", steps: config.pretrainingSteps)
+                                .merging(seed) { $1 },
                             to: folder.appendingPathComponent(checkpointName("data2vec")))
         try Checkpoint.save(lmRun.backbone, metadata: provenance(config, text: text, objective: "masked LM", steps: config.pretrainingSteps)
-                                .merging(["held-out accuracy": "\(validation.accuracy)", "held-out perplexity": "\(validation.perplexity)"]) { $1 },
+                                .merging(["held-out accuracy": "\(validation.accuracy)", "held-out perplexity": "\(validation.perplexity)"]) { $1 }
+                                .merging(seed) { $1 },
                             to: folder.appendingPathComponent(checkpointName("masked LM")))
         let afterWarmup = d2vRun.d2v.dropFirst(Int(config.pretraining.warmupFraction * Float(config.pretrainingSteps)))
         let lowestTarget = afterWarmup.map(\.targetVariance).min() ?? 0, lowestPrediction = afterWarmup.map(\.predictionVariance).min() ?? 0
@@ -234,7 +239,8 @@ extension Chapter07 {
         chapter.say("""
             The two encoders are read from \(folder.relativePath): \(steps) steps of each objective \
             (\(String(format: "%.0f", passes)) passes over the text, \(config.batchSize) blocks of \(config.sequenceLength) tokens per \
-            step), pretrained side by side by `make pretrained` (its log: results/pretrained/ch07-text.txt)\
+            step), pretrained side by side with seed \(d2v.metadata["seed"] ?? "0") by `make pretrained` (its log: \
+            results/pretrained/\(folder.lastPathComponent).txt)\
             \(snapshotSteps.isEmpty ? "" : ", with copies after \(snapshotSteps.map(String.init).joined(separator: ", ")) steps for section 6"). \
             --no-pretrained pretrains here instead (\(config.pretrainingSteps) steps by default).
             """)

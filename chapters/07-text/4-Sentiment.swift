@@ -110,6 +110,19 @@ extension Chapter07 {
         return result
     }
 
+    /// Prints the updates each start's runs took at each count, against the budget's cap: runs that stop well
+    /// below it converged under the rule, runs at the cap were cut short by it.
+    func printUpdates(_ result: FewLabelResults, cap: (Int) -> Int) {
+        print("  updates taken (fewest to most over the draws; the cap of the budget rule):")
+        for count in result.counts {
+            let cells = Start.allCases.compactMap { start -> String? in
+                guard let u = result.updates[count]?[start.rawValue], let low = u.min(), let high = u.max() else { return nil }
+                return "\(start.rawValue) \(low)-\(high)"
+            }
+            print("    \(count) labels (cap \(cap(count))): " + cells.joined(separator: ", "))
+        }
+    }
+
     /// Prints one row per method: mean and half range over the seeds at each count.
     func printFewLabelTable(_ result: FewLabelResults, methods: [String], unit: String) {
         print("  " + "method".padding(toLength: 34, withPad: " ", startingAt: 0)
@@ -163,16 +176,17 @@ extension Chapter07 {
         let seeds = Dictionary(uniqueKeysWithValues: config.sst2Counts.map { ($0, config.validation ? min(3, config.sst2Seeds) : config.sst2Seeds) })
         let result = try runFewLabels(task, pool: pool, counts: config.sst2Counts, seeds: seeds, starts: starts,
                                       rates: { start, count in config.validation ? config.rateGrid : [config.sst2Rate(start, count)] },
-                                      pooling: config.validation ? SentencePooling.allCases : [config.sentencePooling],
+                                      pooling: config.validation ? config.poolingGrid : [config.sentencePooling],
                                       budget: { _ in budget }, config: config, name: "sst2")
         let same = sameLabelledExamples(Array(result.methods.values))
         chapter.check(same.holds, "every method was given the same labelled phrases at each count and draw (\(same.compared) scores compared)")
         if config.validation {
-            reportChoices(result, task: "SST-2")
+            reportChoices(result, task: "SST-2", poolings: config.poolingGrid)
             return result
         }
         print("\n  SST-2 dev accuracy (mean over \(config.sst2Seeds) draw\(config.sst2Seeds == 1 ? "" : "s"), ± half the range)")
         printFewLabelTable(result, methods: bagMethods + Start.allCases.map(\.rawValue), unit: "labels")
+        printUpdates(result) { _ in budget.maximumSteps }
         printPairedDifferences(result, [("data2vec", "from scratch"), ("data2vec", bagMethods[0]), ("data2vec", "masked LM"), ("masked LM", "from scratch")])
         chapter.figure("07-sst2.png") { path throws(PlotError) in
             try fewLabelFigure(result, title: "SST-2 dev accuracy with few labels (\(result.testCount) sentences; mean and range over \(config.sst2Seeds) draws)",
@@ -220,7 +234,7 @@ extension Chapter07 {
     }
 
     /// With --validation: each start's held-out accuracy per count for every rate and pooling, and the best.
-    func reportChoices(_ result: FewLabelResults, task: String) {
+    func reportChoices(_ result: FewLabelResults, task: String, poolings: [SentencePooling]) {
         print("\n  \(task), held-out accuracy by start, learning rate and pooling (mean over the draws):")
         for start in Start.allCases {
             for count in result.counts {
@@ -233,7 +247,7 @@ extension Chapter07 {
             }
         }
         // The pooling that is best on average over every start, count and rate's best.
-        for pooling in SentencePooling.allCases {
+        for pooling in poolings {
             var total: Float = 0, n = 0
             for start in Start.allCases {
                 for count in result.counts {

@@ -56,6 +56,15 @@ extension Chapter07 {
         return sentences.filter { haystack.range(of: Data($0.utf8)) != nil }.count
     }
 
+    /// Section 5's budget rule in words, read from `config.shiftBudget`.
+    func budgetWords(_ config: TextConfig) -> String {
+        let rules = config.shiftCounts.map { count -> String in
+            let b = config.shiftBudget(count)
+            return "with \(count) labels at most \(b.maximumSteps) updates of \(b.batchSize)\(b.minimumSteps > 0 ? ", none stopped before \(b.minimumSteps)" : "")"
+        }
+        return rules.joined(separator: "; ") + " (section 4's rule of 400 updates stopped every start on chance's plateau at 1,000 labels: results/trials/ch07-shift-budget.txt)."
+    }
+
     func bigramShiftSection(_ chapter: Chapter, _ config: TextConfig, text: TextData, pretrained: TextPretraining) throws -> FewLabelResults {
         chapter.section("5. Bigram shift: word order, with labels that cost nothing")
         let data = shiftData(config, text: text, counts: config.shiftCounts)
@@ -69,8 +78,8 @@ extension Chapter07 {
             (\(data.task.testIDs.count) examples, balanced). A bag of words is at chance by construction, since a \
             sentence and its shifted copy hold the same words: what the fine-tuned encoders gain here they learned \
             about word order.\(config.shiftCounts.last! > data.poolSentences.count ? " With \(config.shiftCounts.last!) labels the \(data.poolSentences.count) sentences repeat, each time with a new swap when shifted." : "") \
-            Fine-tuning as in section 4 (same head, budget rule and rate grid; with 10,000 labels at most 2,000 \
-            updates of 32).
+            Fine-tuning as in section 4 (same head and rate grid), with a budget that grows with the labels: \
+            \(budgetWords(config))
             """)
         print("  \(data.dropped) of the novel's sentences left out: every 6-word window of theirs occurs in the pretraining text")
         let found = occurrences(of: data.poolSentences + data.testSentences, in: text.pretrainingText)
@@ -82,15 +91,16 @@ extension Chapter07 {
         let counts = config.validation ? config.shiftCounts.filter { $0 < 10_000 } : config.shiftCounts
         let result = try runFewLabels(data.task, pool: pool, counts: counts, seeds: seeds, starts: starts,
                                       rates: { start, count in config.validation ? config.rateGrid : [config.shiftRate(start, count)] },
-                                      pooling: config.validation ? SentencePooling.allCases : [config.sentencePooling],
+                                      pooling: config.validation ? config.poolingGrid : [config.shiftPooling],
                                       budget: { config.shiftBudget($0) }, config: config, name: "bigram shift")
         if config.validation {
-            reportChoices(result, task: "bigram shift")
+            reportChoices(result, task: "bigram shift", poolings: config.poolingGrid)
             return result
         }
         print("\n  bigram-shift test accuracy (\(data.task.testIDs.count) examples; mean over the draws, ± half the range)")
         printFewLabelTable(result, methods: bagMethods + Start.allCases.map(\.rawValue), unit: "labels")
         print("  draws per count: " + config.shiftCounts.map { "\($0): \(seeds[$0]!)" }.joined(separator: ", "))
+        printUpdates(result) { config.shiftBudget($0).maximumSteps }
         printPairedDifferences(result, [("data2vec", "from scratch"), ("data2vec", "masked LM"), ("masked LM", "from scratch")])
         chapter.figure("07-bigram-shift.png") { path throws(PlotError) in
             try fewLabelFigure(result, title: "Bigram shift on the held-out novel (\(result.testCount) test examples; mean and range over the draws)",

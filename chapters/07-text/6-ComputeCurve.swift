@@ -69,7 +69,7 @@ extension Chapter07 {
                                 config: config, seed: options.seed.derived("sst2 fine-tune \(sst2Count)", job.seed)).accuracy
             }
             return fineTune(job.backbone, task: shiftTask, subset: shift.labelled(shiftCount, seed: job.seed)!,
-                            rate: config.shiftRate(job.start, shiftCount), pooling: config.sentencePooling, budget: config.shiftBudget(shiftCount),
+                            rate: config.shiftRate(job.start, shiftCount), pooling: config.shiftPooling, budget: config.shiftBudget(shiftCount),
                             config: config, seed: options.seed.derived("bigram shift fine-tune \(shiftCount)", job.seed)).accuracy
         }
         print(String(format: "  %d fine-tuning runs in %.0f s (two at a time)", jobs.count, Date().timeIntervalSince(started)))

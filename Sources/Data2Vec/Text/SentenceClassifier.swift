@@ -4,11 +4,15 @@ import Autograd
 import NN
 
 extension Backbone where FrontEnd == TextFrontEnd {
-    /// [B, D]: the output at <s> (`first`, RoBERTa's classification head reads it) or the mean over the valid tokens.
-    public func sentenceFeatures(_ batch: TextBatch, first: Bool) -> Tensor {
+    /// [B, D]: the output at <s> (RoBERTa's classification head reads it), or the mean or the maximum of each
+    /// channel over the valid tokens.
+    public func sentenceFeatures(_ batch: TextBatch, pooling: SentencePooling) -> Tensor {
         let x = encode(batch).output.output
-        if first { return x.sliced(0..<1, along: 1).reshaped([batch.tokens.count, x.shape[2]]) }
-        return meanOverValidPositions(x, validLengths: batch.lengths)
+        switch pooling {
+        case .first: return x.sliced(0..<1, along: 1).reshaped([batch.tokens.count, x.shape[2]])
+        case .mean: return meanOverValidPositions(x, validLengths: batch.lengths)
+        case .max: return maxOverValidPositions(x, validLengths: batch.lengths)
+        }
     }
 }
 
@@ -19,9 +23,13 @@ public enum SentencePooling: String, Sendable, CaseIterable {
     /// The mean over the sentence's tokens, <s> and </s> included (padding left out): what cramming
     /// (Geiping & Goldstein, 2022) and sentence encoders pool.
     case mean
+    /// The maximum of each channel over the sentence's tokens (padding left out): InferSent's max pooling
+    /// (Conneau et al., 2017). One swapped word pair changes two positions of a sentence; the mean dilutes that by
+    /// the sentence's length, the maximum need not.
+    case max
 }
 
-/// RoBERTa's sentence classifier: the encoder's output at <s> (or the mean over the tokens) -> dropout ->
+/// RoBERTa's sentence classifier: the encoder's output at <s> (or the mean or maximum over the tokens) -> dropout ->
 /// Linear(D, D) -> tanh -> dropout -> Linear(D, classes). A batch of sentences -> logits [B, classes].
 public final class SentenceClassifier: Module {
     /// The encoder (pretrained or not).
@@ -55,7 +63,7 @@ public final class SentenceClassifier: Module {
 
     /// Sentences -> logits [B, classes].
     public func callAsFunction(_ batch: TextBatch) -> Tensor {
-        let pooled = backbone.sentenceFeatures(batch, first: pooling == .first)
+        let pooled = backbone.sentenceFeatures(batch, pooling: pooling)
         return output(dropout(dense(dropout(pooled)).tanh()))
     }
 }
