@@ -32,20 +32,26 @@ extension Tensor {
         let geometry = ConvGeometry(length: length, outLength: outLength, kernel: kernel, stride: stride, padding: padding)
 
         let out = TensorStorage(uninitializedCount: batch * cout * outLength)
-        let cols = UnsafeMutablePointer<Float>.allocate(capacity: rowsCols * outLength)
-        defer { cols.deallocate() }
-        for b in 0..<batch {
-            for g in 0..<groups {
-                let xg = storage.pointer + (b * cin + g * cinGroup) * length
-                geometry.im2col(xg, channels: cinGroup, into: cols)
+        // Each (clip, group) pair is one product of its own, written to its own rows of the output: the pairs are
+        // split across the cores (each chunk with its own im2col buffer), and the floats do not depend on the split.
+        let (x, w, y) = (storage.pointer, weight.storage.pointer, out.pointer)
+        let perPair = Swift.max(1, BLAS.splitThreshold / Swift.max(1, coutGroup * rowsCols * outLength))
+        Parallel.forEachChunk(of: batch * groups, minimumPerChunk: perPair) { pairs in
+            let cols = UnsafeMutablePointer<Float>.allocate(capacity: rowsCols * outLength)
+            defer { cols.deallocate() }
+            for pair in pairs {
+                let (b, g) = (pair / groups, pair % groups)
+                geometry.im2col(x + (b * cin + g * cinGroup) * length, channels: cinGroup, into: cols)
                 BLAS.sgemm(transposeA: false, transposeB: false, m: coutGroup, n: outLength, k: rowsCols,
-                           a: weight.storage.pointer + g * coutGroup * rowsCols, lda: rowsCols,
+                           a: w + g * coutGroup * rowsCols, lda: rowsCols,
                            b: cols, ldb: outLength,
-                           beta: 0, c: out.pointer + (b * cout + g * coutGroup) * outLength, ldc: outLength)
+                           beta: 0, c: y + (b * cout + g * coutGroup) * outLength, ldc: outLength)
             }
-            if let bias {
+        }
+        if let bias {
+            for b in 0..<batch {
                 for o in 0..<cout {
-                    let row = out.pointer + (b * cout + o) * outLength, value = bias.storage.pointer[o]
+                    let row = y + (b * cout + o) * outLength, value = bias.storage.pointer[o]
                     for t in 0..<outLength { row[t] += value }
                 }
             }
@@ -53,23 +59,30 @@ extension Tensor {
         let inputs = [self, weight] + (bias.map { [$0] } ?? [])
         return .result("conv1d", shape: [batch, cout, outLength], storage: out, inputs: inputs) { result in
             let x = result.parents[0], w = result.parents[1], g = result.grad!.storage.pointer
-            let cols = UnsafeMutablePointer<Float>.allocate(capacity: rowsCols * outLength)
-            defer { cols.deallocate() }
-            for b in 0..<batch {
-                for group in 0..<groups {
-                    let gOut = g + (b * cout + group * coutGroup) * outLength
-                    let wg = w.storage.pointer + group * coutGroup * rowsCols
-                    if w.requiresGradient {  // dW_g += dY_g · cols^T
-                        geometry.im2col(x.storage.pointer + (b * cin + group * cinGroup) * length, channels: cinGroup, into: cols)
-                        BLAS.sgemm(transposeA: false, transposeB: true, m: coutGroup, n: rowsCols, k: outLength,
-                                   a: gOut, lda: outLength, b: cols, ldb: outLength,
-                                   beta: 1, c: w.gradientPointer() + group * coutGroup * rowsCols, ldc: rowsCols)
-                    }
-                    if x.requiresGradient {  // dcols = W_g^T · dY_g, then col2im
-                        BLAS.sgemm(transposeA: true, transposeB: false, m: rowsCols, n: outLength, k: coutGroup,
-                                   a: wg, lda: rowsCols, b: gOut, ldb: outLength, beta: 0, c: cols, ldc: outLength)
-                        geometry.col2imAdd(cols, channels: cinGroup,
-                                           into: x.gradientPointer() + (b * cin + group * cinGroup) * length)
+            let (xs, ws) = (x.storage.pointer, w.storage.pointer)
+            let dw: UnsafeMutablePointer<Float>? = w.requiresGradient ? w.gradientPointer() : nil
+            let dx: UnsafeMutablePointer<Float>? = x.requiresGradient ? x.gradientPointer() : nil
+            // Groups own disjoint rows of dW and channels of dx, so they are split across the cores; within a group
+            // the clips add into dW in order, as on one thread (with one group, everything stays on this thread).
+            let perGroup = Swift.max(1, BLAS.splitThreshold / Swift.max(1, batch * coutGroup * rowsCols * outLength))
+            Parallel.forEachChunk(of: groups, minimumPerChunk: perGroup) { range in
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rowsCols * outLength)
+                defer { cols.deallocate() }
+                for group in range {
+                    for b in 0..<batch {
+                        let gOut = g + (b * cout + group * coutGroup) * outLength
+                        let wg = ws + group * coutGroup * rowsCols
+                        if let dw {  // dW_g += dY_g · cols^T
+                            geometry.im2col(xs + (b * cin + group * cinGroup) * length, channels: cinGroup, into: cols)
+                            BLAS.sgemm(transposeA: false, transposeB: true, m: coutGroup, n: rowsCols, k: outLength,
+                                       a: gOut, lda: outLength, b: cols, ldb: outLength,
+                                       beta: 1, c: dw + group * coutGroup * rowsCols, ldc: rowsCols)
+                        }
+                        if let dx {  // dcols = W_g^T · dY_g, then col2im
+                            BLAS.sgemm(transposeA: true, transposeB: false, m: rowsCols, n: outLength, k: coutGroup,
+                                       a: wg, lda: rowsCols, b: gOut, ldb: outLength, beta: 0, c: cols, ldc: outLength)
+                            geometry.col2imAdd(cols, channels: cinGroup, into: dx + (b * cin + group * cinGroup) * length)
+                        }
                     }
                 }
             }

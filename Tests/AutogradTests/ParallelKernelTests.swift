@@ -116,6 +116,27 @@ struct ParallelKernelTests {
         #expect(ids.indices.allSatisfy { i in (0..<64).allSatisfy { looked[i * 64 + $0] == rows[ids[i] * 64 + $0] } })
     }
 
+    /// The grouped convolution splits its (clip, group) products across the cores forward, and its groups
+    /// backward: the same bits as one thread (the positional convolutions of speech: 8 groups of 8 channels, a
+    /// kernel of 37, padded to keep the length), with and without a bias.
+    @Test(arguments: [true, false]) func splitGroupedConvolutionGivesTheBitsOfOneThread(withBias: Bool) {
+        var rng = RandomGenerator(seed: 47)
+        let x = Tensor.normal([6, 64, 90], using: &rng, requiresGradient: true)
+        let weight = Tensor.normal([64, 8, 37], std: 0.1, using: &rng, requiresGradient: true)
+        let bias = Tensor.normal([64], using: &rng, requiresGradient: true)
+        let upstream = Tensor.normal([6, 64, 90], using: &rng)
+        let parameters = [x, weight, bias]
+        func run(threads: Int) -> [[Float]] { BLAS.withThreadCount(threads) {
+            for p in parameters { p.zeroGradient() }
+            let y = x.conv1d(weight: weight, bias: withBias ? bias : nil, padding: 18, groups: 8)
+            (y * upstream).sum().backward()
+            return [y.scalars, x.grad!.scalars, weight.grad!.scalars]
+        } }
+        let one = run(threads: 1), two = run(threads: 2)
+        #expect(one == two)
+        #expect(one[0].count == 6 * 64 * 90)
+    }
+
     @Test func simdReductionsEqualSequentialSums() {
         var rng = RandomGenerator(seed: 33)
         for n in [0, 1, 7, 8, 9, 49, 64, 1000] {

@@ -114,7 +114,9 @@ struct AblationConfig: AblationSettings {
 /// Every knob of a chapter 08 run on speech (`--modality speech`). Printed at the start of the run.
 struct SpeechAblationConfig: AblationSettings {
     /// Chapter 06's recipe: log-mel frames every 10 ms, span masking p 0.65 of 20 frames, a post-LN encoder with the
-    /// student's dropouts, the FFN outputs of the top 3 of 4 blocks, instance-normalized, L2; 1,200 steps of 32 clips.
+    /// student's dropouts, the FFN outputs of the top 3 of 4 blocks, instance-normalized, L2; 1,200 steps of 32 clips;
+    /// the library's positions (3 convolutions of kernel 9), with which the ablations were recorded (chapter 06 has
+    /// since taken data2vec speech's 5 of kernel 37).
     var recipe: SpeechRecipe = {
         var frontEnd = SpeechFrontEndConfiguration(dimension: 64)
         frontEnd.features = .logmel
