@@ -29,7 +29,7 @@ struct Chapter06ExerciseTests {
         // On the chapter's clips (about 40 frames) the batch-trimmed fraction is another matter: one or two spans
         // of 20 cover half a clip or more, and the chapter's run with spans of 10 masks less (the README's outcome).
         func masked(_ name: String) throws -> Double { try #require(ExerciseLog(name).number(after: "masked frames:")) }
-        let (shortSpans, default20) = (try masked("exercises/ch06-span-length-10"), try masked("ch06-speech"))
+        let (shortSpans, default20) = (try masked("exercises/ch06-span-length-10"), try masked("exercises/ch06-short-positions-default"))
         #expect(shortSpans < default20 - 10)
     }
 
@@ -55,7 +55,7 @@ struct Chapter06ExerciseTests {
             return line.split(separator: " ").filter { $0.hasSuffix("%") }.compactMap { Double($0.dropLast()) }
         }
         let methods = ["log-mel statistics, logistic", "random encoder (logmel), logistic", "data2vec, this run (logmel), logistic"]
-        let heard = try methods.map { try row("ch06-speech", $0) }, theo = try methods.map { try row("ch06-speech-theo", $0) }
+        let heard = try methods.map { try row("exercises/ch06-short-positions-default", $0) }, theo = try methods.map { try row("exercises/ch06-short-positions-theo", $0) }
         #expect(heard.allSatisfy { $0.count == 4 } && theo.allSatisfy { $0.count == 4 })
         let falls = zip(heard, theo).map { $0[2] - $1[2] }
         #expect(falls.allSatisfy { $0 > 0 } && falls[2] == falls.max())
@@ -73,7 +73,7 @@ struct Chapter06ExerciseTests {
 
         // The chapter's run: one normalized block keeps more variance than the average of three (the README's outcome).
         func lowestTargetVariance(_ name: String) throws -> Double { try #require(ExerciseLog(name).number(after: "lowest target variance")) }
-        let (one, three) = (try lowestTargetVariance("exercises/ch06-top-k-1"), try lowestTargetVariance("ch06-speech"))
+        let (one, three) = (try lowestTargetVariance("exercises/ch06-top-k-1"), try lowestTargetVariance("exercises/ch06-short-positions-default"))
         #expect(one > three)
     }
 
@@ -115,7 +115,7 @@ struct Chapter06ExerciseTests {
             let line = try #require(ExerciseLog(name).lines(containing: row).first)
             return line.split(separator: " ").filter { $0.hasSuffix("%") }.compactMap { Double($0.dropLast()) }.suffix(2).map { $0 }
         }
-        let (perTwo, perOne) = ("exercises/ch06-ctc-frames-per-step-2", "ch06-speech")
+        let (perTwo, perOne) = ("exercises/ch06-ctc-frames-per-step-2", "exercises/ch06-short-positions-default")
         let (tenthTwo, tenthOne) = (try errorRates(perTwo, "10% (  64)"), try errorRates(perOne, "10% (  64)"))
         #expect(tenthTwo[0] > tenthOne[0] && tenthTwo[1] > tenthOne[1])
         #expect(try errorRates(perTwo, "100% ( 644)")[1] < errorRates(perOne, "100% ( 644)")[1])
